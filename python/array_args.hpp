@@ -1,0 +1,64 @@
+// Turning Python arguments into the raw, checked arrays the kernels take.
+// Every error names the argument, what was seen and what was expected; C++
+// std::invalid_argument reaches Python as ValueError, py::type_error as TypeError.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "loss_options.hpp"
+
+namespace fastlin::bind {
+
+namespace py = pybind11;
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+std::string shape_str(const py::array& a);
+
+// Any array-like, as an ndarray (no copy when it already is one). Rejects
+// dtypes that are not numbers (complex, object, strings, dates) with TypeError.
+py::array as_numeric_array(py::handle obj, const char* name);
+
+// The float type a float input computes in, by NumPy's promotion with float32:
+// float64 for float64, integers and wider floats; float32 for float32,
+// float16 and bool.
+enum class FloatType { f32, f64 };
+FloatType float_type_of(const py::array& a);
+
+void require_ndim(const py::array& a, const char* name, int ndim, const char* expected);
+
+// A C-contiguous copy (or the array itself when it already is one) in T.
+template <class T>
+carray<T> as_float_array(const py::array& a) {
+    return carray<T>::ensure(a);
+}
+
+// Integer class labels of shape (n,) as int64 (any integer dtype; unsigned
+// values beyond int64 are rejected here, so they can never wrap onto
+// ignore_index).
+carray<int64_t> as_labels(const py::array& y, const char* name, int64_t n);
+
+// Optional non-negative, finite float64 weights of shape (n,); an empty array
+// stands for None.
+carray<double> as_weights(py::handle w, const char* name, int64_t n, const char* n_name);
+
+inline const double* ptr_or_null(const carray<double>& a) {
+    return a.size() ? a.data() : nullptr;
+}
+
+Reduction parse_reduction(const std::string& r);
+
+// Returns the loss for Python: a float, or for "none" the per-row array.
+template <class T>
+py::object loss_object(double reduced, Reduction r, carray<T>& row_loss) {
+    if (r == Reduction::none) return std::move(row_loss);
+    return py::float_(reduced);
+}
+
+}  // namespace fastlin::bind

@@ -1,0 +1,170 @@
+// Bindings of the losses on scores: softmax_loss, svm_loss, squared_loss.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "array_args.hpp"
+#include "scores_losses.hpp"
+
+namespace fastlin::bind {
+
+namespace {
+
+struct ScoresArrays {
+    py::array S;
+    int64_t N, C;
+};
+
+ScoresArrays scores_arg(py::handle S_obj, const char* name) {
+    py::array S = as_numeric_array(S_obj, name);
+    require_ndim(S, name, 2, "(N, C)");
+    return {S, static_cast<int64_t>(S.shape(0)), static_cast<int64_t>(S.shape(1))};
+}
+
+// Output arrays: the gradient (when wanted) and the per-row losses (for "none").
+template <class T>
+struct Outputs {
+    carray<T> dS, row_loss;
+    ScoresBatch<T> batch(const carray<T>& S, int64_t N, int64_t C) {
+        return {S.data(), N, C, dS.size() ? dS.mutable_data() : nullptr,
+                row_loss.size() ? row_loss.mutable_data() : nullptr};
+    }
+};
+
+template <class T>
+Outputs<T> make_outputs(const py::array& like, int64_t N, Reduction r, bool grad) {
+    Outputs<T> out{carray<T>(0), carray<T>(0)};
+    std::vector<py::ssize_t> shape(like.shape(), like.shape() + like.ndim());
+    if (grad) out.dS = carray<T>(shape);
+    if (r == Reduction::none) out.row_loss = carray<T>(N);
+    return out;
+}
+
+template <class T>
+py::tuple result(double loss, Reduction r, Outputs<T>& out, bool grad) {
+    return py::make_tuple(loss_object(loss, r, out.row_loss), grad ? py::object(out.dS) : py::none());
+}
+
+template <class T>
+py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle weight, py::handle sample_weight,
+                        int64_t ignore_index, double label_smoothing, Reduction r, bool grad) {
+    carray<T> S = as_float_array<T>(s.S);
+    carray<double> cw = as_weights(weight, "weight", s.C, "C, one per class");
+    carray<double> sw = as_weights(sample_weight, "sample_weight", s.N, "N, one per sample");
+    SoftmaxOptions o{{ptr_or_null(cw), ptr_or_null(sw)}, ignore_index, label_smoothing, r};
+    Outputs<T> out = make_outputs<T>(s.S, s.N, r, grad);
+    double loss;
+    if (y.dtype().kind() == 'f') {
+        if (y.ndim() != 2 || y.shape(0) != s.N || y.shape(1) != s.C) {
+            throw std::invalid_argument("y: soft labels must have the shape of S " + shape_str(s.S) + ", got " +
+                                        shape_str(y));
+        }
+        carray<T> t = as_float_array<T>(y);
+        py::gil_scoped_release nogil;
+        loss = run_scores_loss(out.batch(S, s.N, s.C), SoftmaxSoftLoss<T>{t.data(), s.C, o}, r);
+    } else {
+        carray<int64_t> labels = as_labels(y, "y", s.N);
+        py::gil_scoped_release nogil;
+        loss = run_scores_loss(out.batch(S, s.N, s.C), SoftmaxHardLoss<T>{labels.data(), s.C, o}, r);
+    }
+    return result(loss, r, out, grad);
+}
+
+py::tuple softmax_loss(py::handle S_obj, py::handle y_obj, py::handle weight, py::handle sample_weight,
+                       int64_t ignore_index, double label_smoothing, const std::string& reduction, bool grad) {
+    ScoresArrays s = scores_arg(S_obj, "S");
+    py::array y = as_numeric_array(y_obj, "y");
+    if (y.dtype().kind() == 'b') throw py::type_error("y: expected integer class labels, got dtype bool");
+    const Reduction r = parse_reduction(reduction);
+    if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0)) {
+        throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " +
+                                    std::to_string(label_smoothing));
+    }
+    if (float_type_of(s.S) == FloatType::f32)
+        return softmax_typed<float>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
+    return softmax_typed<double>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
+}
+
+SvmVariant parse_variant(const std::string& v) {
+    if (v == "weston_watkins") return SvmVariant::weston_watkins;
+    if (v == "crammer_singer") return SvmVariant::crammer_singer;
+    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got '" + v + "'");
+}
+
+template <class T>
+py::tuple svm_typed(const ScoresArrays& s, const py::array& y, SvmOptions o, py::handle weight,
+                    py::handle sample_weight, bool grad) {
+    carray<T> S = as_float_array<T>(s.S);
+    carray<int64_t> labels = as_labels(y, "y", s.N);
+    carray<double> cw = as_weights(weight, "weight", s.C, "C, one per class");
+    carray<double> sw = as_weights(sample_weight, "sample_weight", s.N, "N, one per sample");
+    o.weights = {ptr_or_null(cw), ptr_or_null(sw)};
+    Outputs<T> out = make_outputs<T>(s.S, s.N, o.reduction, grad);
+    double loss;
+    {
+        py::gil_scoped_release nogil;
+        loss = run_scores_loss(out.batch(S, s.N, s.C), SvmLoss<T>{labels.data(), s.C, o}, o.reduction);
+    }
+    return result(loss, o.reduction, out, grad);
+}
+
+py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, double margin, bool squared, const std::string& variant,
+                      py::handle weight, py::handle sample_weight, const std::string& reduction, bool grad) {
+    ScoresArrays s = scores_arg(S_obj, "S");
+    py::array y = as_numeric_array(y_obj, "y");
+    if (!std::isfinite(margin)) throw std::invalid_argument("margin: expected a finite number, got " + std::to_string(margin));
+    SvmOptions o;
+    o.margin = margin;
+    o.squared = squared;
+    o.variant = parse_variant(variant);
+    o.reduction = parse_reduction(reduction);
+    if (float_type_of(s.S) == FloatType::f32) return svm_typed<float>(s, y, o, weight, sample_weight, grad);
+    return svm_typed<double>(s, y, o, weight, sample_weight, grad);
+}
+
+template <class T>
+py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::handle sample_weight, Reduction r,
+                        bool grad) {
+    const int64_t N = P_arr.shape(0);
+    const int64_t K = P_arr.ndim() == 2 ? P_arr.shape(1) : 1;
+    carray<T> P = as_float_array<T>(P_arr);
+    carray<T> Tt = as_float_array<T>(T_arr);
+    carray<double> sw = as_weights(sample_weight, "sample_weight", N, "N, one per sample");
+    SquaredOptions o{ptr_or_null(sw), r};
+    Outputs<T> out = make_outputs<T>(P_arr, N, r, grad);
+    double loss;
+    {
+        py::gil_scoped_release nogil;
+        loss = run_scores_loss(out.batch(P, N, K), SquaredLoss<T>{Tt.data(), K, o}, r);
+    }
+    return result(loss, r, out, grad);
+}
+
+py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight, const std::string& reduction,
+                          bool grad) {
+    py::array P = as_numeric_array(P_obj, "P");
+    py::array Tt = as_numeric_array(T_obj, "T");
+    if (P.ndim() != 1 && P.ndim() != 2) {
+        throw std::invalid_argument("P: expected shape (N,) or (N, K), got shape " + shape_str(P));
+    }
+    if (Tt.ndim() != P.ndim() || !std::equal(P.shape(), P.shape() + P.ndim(), Tt.shape())) {
+        throw std::invalid_argument("T: expected the shape of P " + shape_str(P) + ", got shape " + shape_str(Tt));
+    }
+    const Reduction r = parse_reduction(reduction);
+    if (float_type_of(P) == FloatType::f32) return squared_typed<float>(P, Tt, sample_weight, r, grad);
+    return squared_typed<double>(P, Tt, sample_weight, r, grad);
+}
+
+}  // namespace
+
+void register_scores_losses(py::module_& m) {
+    using namespace pybind11::literals;
+    m.def("softmax_loss", &softmax_loss, "S"_a, "y"_a, "weight"_a, "sample_weight"_a, "ignore_index"_a,
+          "label_smoothing"_a, "reduction"_a, "grad"_a);
+    m.def("svm_loss", &svm_loss_py, "S"_a, "y"_a, "margin"_a, "squared"_a, "variant"_a, "weight"_a,
+          "sample_weight"_a, "reduction"_a, "grad"_a);
+    m.def("squared_loss", &squared_loss_py, "P"_a, "T"_a, "sample_weight"_a, "reduction"_a, "grad"_a);
+}
+
+}  // namespace fastlin::bind
