@@ -19,6 +19,7 @@ struct ScoresArrays {
 ScoresArrays scores_arg(py::handle S_obj, const char* name) {
     py::array S = as_numeric_array(S_obj, name);
     require_ndim(S, name, 2, "(N, C)");
+    if (S.shape(1) == 0) throw std::invalid_argument(std::string(name) + ": expected at least one class (C >= 1), got shape " + shape_str(S));
     return {S, static_cast<int64_t>(S.shape(0)), static_cast<int64_t>(S.shape(1))};
 }
 
@@ -56,7 +57,11 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
     Outputs<T> out = make_outputs<T>(s.S, s.N, r, grad);
     double loss;
     if (y.dtype().kind() == 'f') {
-        if (y.ndim() != 2 || y.shape(0) != s.N || y.shape(1) != s.C) {
+        if (y.ndim() != 2) {
+            throw py::type_error("y: expected integer class labels (N,) or float class probabilities (N, C), got " +
+                                 py::str(y.dtype()).cast<std::string>() + " of shape " + shape_str(y));
+        }
+        if (y.shape(0) != s.N || y.shape(1) != s.C) {
             throw std::invalid_argument("y: soft labels must have the shape of S " + shape_str(s.S) + ", got " +
                                         shape_str(y));
         }
