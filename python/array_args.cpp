@@ -92,4 +92,22 @@ Reduction parse_reduction(const std::string& r) {
     throw std::invalid_argument("reduction: expected 'mean', 'sum' or 'none', got '" + r + "'");
 }
 
+SvmVariant parse_variant(const std::string& v) {
+    if (v == "weston_watkins") return SvmVariant::weston_watkins;
+    if (v == "crammer_singer") return SvmVariant::crammer_singer;
+    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got '" + v + "'");
+}
+
+double checked_label_smoothing(double eps) {
+    if (!(eps >= 0.0 && eps <= 1.0))
+        throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " + std::to_string(eps));
+    return eps;
+}
+
+double checked_margin(double margin) {
+    if (!std::isfinite(margin))
+        throw std::invalid_argument("margin: expected a finite number, got " + std::to_string(margin));
+    return margin;
+}
+
 }  // namespace fastlin::bind

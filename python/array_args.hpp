@@ -53,6 +53,11 @@ inline const double* ptr_or_null(const carray<double>& a) {
 }
 
 Reduction parse_reduction(const std::string& r);
+SvmVariant parse_variant(const std::string& v);
+
+// The options' values, checked: label_smoothing in [0, 1], a finite margin.
+double checked_label_smoothing(double eps);
+double checked_margin(double margin);
 
 // Returns the loss for Python: a float, or for "none" the per-row array.
 template <class T>

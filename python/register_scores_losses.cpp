@@ -82,19 +82,10 @@ py::tuple softmax_loss(py::handle S_obj, py::handle y_obj, py::handle weight, py
     py::array y = as_numeric_array(y_obj, "y");
     if (y.dtype().kind() == 'b') throw py::type_error("y: expected integer class labels, got dtype bool");
     const Reduction r = parse_reduction(reduction);
-    if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0)) {
-        throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " +
-                                    std::to_string(label_smoothing));
-    }
+    checked_label_smoothing(label_smoothing);
     if (float_type_of(s.S) == FloatType::f32)
         return softmax_typed<float>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
     return softmax_typed<double>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
-}
-
-SvmVariant parse_variant(const std::string& v) {
-    if (v == "weston_watkins") return SvmVariant::weston_watkins;
-    if (v == "crammer_singer") return SvmVariant::crammer_singer;
-    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got '" + v + "'");
 }
 
 template <class T>
@@ -118,9 +109,8 @@ py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, double margin, bool sq
                       py::handle weight, py::handle sample_weight, const std::string& reduction, bool grad) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
-    if (!std::isfinite(margin)) throw std::invalid_argument("margin: expected a finite number, got " + std::to_string(margin));
     SvmOptions o;
-    o.margin = margin;
+    o.margin = checked_margin(margin);
     o.squared = squared;
     o.variant = parse_variant(variant);
     o.reduction = parse_reduction(reduction);
