@@ -29,7 +29,8 @@ py::object as_float_type_of(const py::array& out, const py::array& like) {
 // The model's arguments, checked: W (C, D), X (N, D) (or (D,) where allowed),
 // b (C,) or None.
 struct Model {
-    py::array X, W, b;  // b is a null handle when None
+    py::array X, W, b;  // b is meaningful only when has_b
+    bool has_b = false;
     int64_t N = 0, D = 0, C = 0;
     bool single = false;  // X was one sample (D,)
     bool f32 = true;      // computes in float32
@@ -55,13 +56,14 @@ Model model_args(py::handle X_obj, py::handle W_obj, py::handle b_obj, bool allo
     m.N = m.single ? 1 : m.X.shape(0);
     if (!b_obj.is_none()) {
         m.b = as_numeric_array(b_obj, "b");
+        m.has_b = true;
         if (m.b.ndim() != 1 || m.b.shape(0) != m.C) {
             throw std::invalid_argument("b: expected shape (" + std::to_string(m.C) + ",) to match W of shape " +
                                         shape_str(m.W) + ", got shape " + shape_str(m.b));
         }
     }
     m.f32 = float_type_of(m.X) == FloatType::f32 && float_type_of(m.W) == FloatType::f32 &&
-            (!m.b || float_type_of(m.b) == FloatType::f32);
+            (!m.has_b || float_type_of(m.b) == FloatType::f32);
     return m;
 }
 
@@ -70,9 +72,9 @@ Model model_args(py::handle X_obj, py::handle W_obj, py::handle b_obj, bool allo
 template <class T>
 py::array linear_typed(const Model& m) {
     carray<T> X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
-    carray<T> b = m.b ? as_float_array<T>(m.b) : carray<T>(0);
+    carray<T> b = m.has_b ? as_float_array<T>(m.b) : carray<T>(0);
     carray<T> S = m.single ? carray<T>(m.C) : carray<T>(std::vector<py::ssize_t>{m.N, m.C});
-    const T* bp = m.b ? b.data() : nullptr;
+    const T* bp = m.has_b ? b.data() : nullptr;
     T* Sp = S.mutable_data();
     {
         py::gil_scoped_release nogil;
@@ -176,21 +178,21 @@ Model fused_model(py::handle X, py::handle W, py::handle b) {
 template <class T, class Loss>
 py::tuple run_fused(const Model& m, const FusedOptions& o, const Loss& loss) {
     carray<T> X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
-    carray<T> b = m.b ? as_float_array<T>(m.b) : carray<T>(0);
+    carray<T> b = m.has_b ? as_float_array<T>(m.b) : carray<T>(0);
     carray<T> dW(std::vector<py::ssize_t>{m.C, m.D});
-    carray<T> db = m.b ? carray<T>(m.C) : carray<T>(0);
+    carray<T> db = m.has_b ? carray<T>(m.C) : carray<T>(0);
     carray<T> dX = o.return_dX ? carray<T>(std::vector<py::ssize_t>{m.N, m.D}) : carray<T>(0);
     carray<T> row_loss = o.reduction == Reduction::none ? carray<T>(m.N) : carray<T>(0);
     LinearLossBatch<T> batch;
     batch.X = X.data();
     batch.W = W.data();
-    batch.b = m.b ? b.data() : nullptr;
+    batch.b = m.has_b ? b.data() : nullptr;
     batch.N = m.N;
     batch.D = m.D;
     batch.C = m.C;
     batch.reg = o.reg;
     batch.dW = dW.mutable_data();
-    batch.db = m.b ? db.mutable_data() : nullptr;
+    batch.db = m.has_b ? db.mutable_data() : nullptr;
     batch.dX = o.return_dX ? dX.mutable_data() : nullptr;
     batch.row_loss = o.reduction == Reduction::none ? row_loss.mutable_data() : nullptr;
     double value;
@@ -199,7 +201,7 @@ py::tuple run_fused(const Model& m, const FusedOptions& o, const Loss& loss) {
         value = run_linear_loss(batch, loss, o.reduction);
     }
     return py::make_tuple(loss_object(value, o.reduction, row_loss), as_float_type_of(dW, m.W),
-                          m.b ? as_float_type_of(db, m.b) : py::none(),
+                          m.has_b ? as_float_type_of(db, m.b) : py::none(),
                           o.return_dX ? as_float_type_of(dX, m.X) : py::none());
 }
 
@@ -349,6 +351,8 @@ void register_linear(py::module_& m) {
     m.def("linear_squared_loss", &linear_squared_loss_py, "X"_a, "T"_a, "W"_a, "b"_a, "reg"_a, "return_dX"_a,
           "sample_weight"_a, "reduction"_a);
     m.def("least_squares", &least_squares_py, "X"_a, "T"_a, "reg"_a, "fit_bias"_a);
+    // For tests of the block boundaries: the rows per block of the fused pass.
+    m.def("_fused_block_rows", &fused_block_rows, "C"_a, "itemsize"_a);
 }
 
 }  // namespace fastlin::bind
