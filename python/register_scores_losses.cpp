@@ -62,11 +62,11 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
         }
         carray<T> t = as_float_array<T>(y);
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(S, s.N, s.C), SoftmaxSoftLoss<T>{t.data(), s.C, o}, r);
+        loss = softmax_loss_soft(out.batch(S, s.N, s.C), t.data(), o);
     } else {
         carray<int64_t> labels = as_labels(y, "y", s.N);
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(S, s.N, s.C), SoftmaxHardLoss<T>{labels.data(), s.C, o}, r);
+        loss = softmax_loss_hard(out.batch(S, s.N, s.C), labels.data(), o);
     }
     return result(loss, r, out, grad);
 }
@@ -104,7 +104,7 @@ py::tuple svm_typed(const ScoresArrays& s, const py::array& y, SvmOptions o, py:
     double loss;
     {
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(S, s.N, s.C), SvmLoss<T>{labels.data(), s.C, o}, o.reduction);
+        loss = svm_loss(out.batch(S, s.N, s.C), labels.data(), o);
     }
     return result(loss, o.reduction, out, grad);
 }
@@ -136,7 +136,7 @@ py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::hand
     double loss;
     {
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(P, N, K), SquaredLoss<T>{Tt.data(), K, o}, r);
+        loss = squared_loss(out.batch(P, N, K), Tt.data(), o);
     }
     return result(loss, r, out, grad);
 }
