@@ -23,6 +23,14 @@ inline double reduction_scale(Reduction r, double denominator) {
     return denominator > 0.0 ? 1.0 / denominator : 0.0;
 }
 
+// A "mean" over rows that all count zero (N = 0, every row ignored or
+// weighted 0): its loss is NaN and its gradient zero, as NumPy's mean of
+// nothing and PyTorch give; kernels skip the rows (a NaN score must not turn
+// the zero gradient into NaN).
+inline bool mean_of_nothing(Reduction r, double denominator) {
+    return r == Reduction::mean && !(denominator > 0.0);
+}
+
 inline double reduce_total(Reduction r, double total, double denominator) {
     if (r != Reduction::mean) return total;
     return denominator > 0.0 ? total / denominator : std::numeric_limits<double>::quiet_NaN();

@@ -154,19 +154,23 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
         const double wy = class_weight ? class_weight[y] : 1.0;
         const T gw = static_cast<T>(gscale * wy);
         const V yv = splat<V>(static_cast<T>(y));
-        V loss{}, gy{};
+        // The target's gradient is -gw * (number of active classes), or
+        // -2 gw * (sum of active margins) when squared: counted per lane and
+        // scaled once, not summed term by term over up to 32000 classes.
+        V loss{}, active{};
         for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
             // Lanes already visited and the target's own lane count zero.
             const mask_t<V> counted = fresh & (lane_index<V>() + static_cast<T>(c) != yv);
             const V h = select<V>(counted, hinge<V>(load<V>(s + c) + shift), V{});
             loss += squared ? h * h : h;
             if (g) {
-                const V gc = select<V>(h > 0, squared ? h * (2 * gw) : splat<V>(gw), V{});
-                gy += gc;
-                store(g + c, select<V>(fresh, gc, load<V>(g + c)));
+                const mask_t<V> on = h > 0;
+                active += select<V>(on, squared ? h : splat<V>(1), V{});
+                store(g + c, select<V>(fresh, select<V>(on, squared ? h * (2 * gw) : splat<V>(gw), V{}),
+                                       load<V>(g + c)));
             }
         });
-        if (g) g[y] = -hsum(gy);
+        if (g) g[y] = static_cast<T>(-(squared ? 2.0 : 1.0) * static_cast<double>(gw) * hsum(active));
         return wy * static_cast<double>(hsum(loss));
     });
 }

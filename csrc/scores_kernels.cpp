@@ -20,6 +20,10 @@ constexpr int64_t kMinParallelScores = 1 << 16;
 template <class T, class Loss>
 double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
     const double denom = loss.denominator(b.N);
+    if (mean_of_nothing(r, denom)) {
+        if (b.dS) std::fill(b.dS, b.dS + b.N * b.C, T(0));
+        return reduce_total(r, 0.0, denom);
+    }
     const double scale = reduction_scale(r, denom);
     std::vector<double> block_sums(num_sum_blocks(b.N));
     auto block = [&](int64_t k) {
@@ -62,7 +66,7 @@ double squared(const ScoresBatch<T>& b, const T* target, const SquaredOptions& o
 
 template <class T>
 ScoresKernels<T> scores_kernels() {
-    return {&softmax_hard<T>, &softmax_soft<T>, &svm<T>, &squared<T>};
+    return {&softmax_hard<T>, &softmax_soft<T>, &svm<T>, &squared<T>, &exp_array<T>};
 }
 
 template ScoresKernels<float> scores_kernels<float>();

@@ -36,11 +36,17 @@ double squared_loss(const ScoresBatch<T>& b, const T* target, const SquaredOptio
     return kernels<T>().squared(b, target, o);
 }
 
+template <class T>
+void exp_approx_array(const T* x, T* y, int64_t n) {
+    kernels<T>().exp(x, y, n);
+}
+
 #define FASTLIN_INSTANTIATE(T)                                                                      \
     template double softmax_loss_hard<T>(const ScoresBatch<T>&, const int64_t*, const SoftmaxOptions&); \
     template double softmax_loss_soft<T>(const ScoresBatch<T>&, const T*, const SoftmaxOptions&);       \
     template double svm_loss<T>(const ScoresBatch<T>&, const int64_t*, const SvmOptions&);              \
-    template double squared_loss<T>(const ScoresBatch<T>&, const T*, const SquaredOptions&);
+    template double squared_loss<T>(const ScoresBatch<T>&, const T*, const SquaredOptions&);        \
+    template void exp_approx_array<T>(const T*, T*, int64_t);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)
 #undef FASTLIN_INSTANTIATE

@@ -111,7 +111,7 @@ inline V exp_approx(V x) {
     constexpr bool f32 = sizeof(T) == 4;
     using I = Vec<std::conditional_t<f32, int32_t, int64_t>, lanes<V>>;
     const T hi = f32 ? 88.72283935546875f : 709.782712893384;
-    const T lo = f32 ? -86.64339054f : -707.7032713517042;  // log(2^-125), log(2^-1021)
+    const T lo = f32 ? -86.64339756999316f : -707.7032713517042;  // log(2^-125), log(2^-1021)
     const T magic = f32 ? 12582912.0f : 6755399441055744.0;  // 1.5 * 2^23 (2^52): rounds to integers
     const V xc = x > hi ? splat<V>(hi) : (x < lo ? splat<V>(lo) : x);
     const V t = xc * static_cast<T>(1.4426950408889634) + magic;

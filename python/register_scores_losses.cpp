@@ -19,6 +19,7 @@ struct ScoresArrays {
 ScoresArrays scores_arg(py::handle S_obj, const char* name) {
     py::array S = as_numeric_array(S_obj, name);
     require_ndim(S, name, 2, "(N, C)");
+    if (S.shape(1) == 0) throw std::invalid_argument(std::string(name) + ": expected at least one class (C >= 1), got shape " + shape_str(S));
     return {S, static_cast<int64_t>(S.shape(0)), static_cast<int64_t>(S.shape(1))};
 }
 
@@ -56,7 +57,11 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
     Outputs<T> out = make_outputs<T>(s.S, s.N, r, grad);
     double loss;
     if (y.dtype().kind() == 'f') {
-        if (y.ndim() != 2 || y.shape(0) != s.N || y.shape(1) != s.C) {
+        if (y.ndim() != 2) {
+            throw py::type_error("y: expected integer class labels (N,) or float class probabilities (N, C), got " +
+                                 py::str(y.dtype()).cast<std::string>() + " of shape " + shape_str(y));
+        }
+        if (y.shape(0) != s.N || y.shape(1) != s.C) {
             throw std::invalid_argument("y: soft labels must have the shape of S " + shape_str(s.S) + ", got " +
                                         shape_str(y));
         }
@@ -72,24 +77,18 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
 }
 
 py::tuple softmax_loss(py::handle S_obj, py::handle y_obj, py::handle weight, py::handle sample_weight,
-                       int64_t ignore_index, double label_smoothing, const std::string& reduction, bool grad) {
+                       py::handle ignore_index_obj, py::handle label_smoothing_obj, py::handle reduction,
+                       py::handle grad_obj) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
     if (y.dtype().kind() == 'b') throw py::type_error("y: expected integer class labels, got dtype bool");
-    const Reduction r = parse_reduction(reduction);
-    if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0)) {
-        throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " +
-                                    std::to_string(label_smoothing));
-    }
+    const Reduction r = reduction_arg(reduction);
+    const int64_t ignore_index = int_arg(ignore_index_obj, "ignore_index");
+    const double label_smoothing = label_smoothing_arg(label_smoothing_obj);
+    const bool grad = flag_arg(grad_obj);
     if (float_type_of(s.S) == FloatType::f32)
         return softmax_typed<float>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
     return softmax_typed<double>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
-}
-
-SvmVariant parse_variant(const std::string& v) {
-    if (v == "weston_watkins") return SvmVariant::weston_watkins;
-    if (v == "crammer_singer") return SvmVariant::crammer_singer;
-    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got '" + v + "'");
 }
 
 template <class T>
@@ -109,18 +108,17 @@ py::tuple svm_typed(const ScoresArrays& s, const py::array& y, SvmOptions o, py:
     return result(loss, o.reduction, out, grad);
 }
 
-py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, double margin, bool squared, const std::string& variant,
-                      py::handle weight, py::handle sample_weight, const std::string& reduction, bool grad) {
+py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, py::handle margin, py::handle squared, py::handle variant,
+                      py::handle weight, py::handle sample_weight, py::handle reduction, py::handle grad) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
-    if (!std::isfinite(margin)) throw std::invalid_argument("margin: expected a finite number, got " + std::to_string(margin));
     SvmOptions o;
-    o.margin = margin;
-    o.squared = squared;
-    o.variant = parse_variant(variant);
-    o.reduction = parse_reduction(reduction);
-    if (float_type_of(s.S) == FloatType::f32) return svm_typed<float>(s, y, o, weight, sample_weight, grad);
-    return svm_typed<double>(s, y, o, weight, sample_weight, grad);
+    o.margin = margin_arg(margin);
+    o.squared = flag_arg(squared);
+    o.variant = variant_arg(variant);
+    o.reduction = reduction_arg(reduction);
+    if (float_type_of(s.S) == FloatType::f32) return svm_typed<float>(s, y, o, weight, sample_weight, flag_arg(grad));
+    return svm_typed<double>(s, y, o, weight, sample_weight, flag_arg(grad));
 }
 
 template <class T>
@@ -141,8 +139,8 @@ py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::hand
     return result(loss, r, out, grad);
 }
 
-py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight, const std::string& reduction,
-                          bool grad) {
+py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight, py::handle reduction,
+                          py::handle grad_obj) {
     py::array P = as_numeric_array(P_obj, "P");
     py::array Tt = as_numeric_array(T_obj, "T");
     if (P.ndim() != 1 && P.ndim() != 2) {
@@ -151,7 +149,8 @@ py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_
     if (Tt.ndim() != P.ndim() || !std::equal(P.shape(), P.shape() + P.ndim(), Tt.shape())) {
         throw std::invalid_argument("T: expected the shape of P " + shape_str(P) + ", got shape " + shape_str(Tt));
     }
-    const Reduction r = parse_reduction(reduction);
+    const Reduction r = reduction_arg(reduction);
+    const bool grad = flag_arg(grad_obj);
     if (float_type_of(P) == FloatType::f32) return squared_typed<float>(P, Tt, sample_weight, r, grad);
     return squared_typed<double>(P, Tt, sample_weight, r, grad);
 }

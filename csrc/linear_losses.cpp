@@ -1,0 +1,73 @@
+// The public fused-pass entry points: forward to the chosen variant.
+#include "linear_losses.hpp"
+
+#include <algorithm>
+
+#include "cpu_dispatch.hpp"
+
+namespace fastlin {
+
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
+    // All partials of the row groups together stay within 32 MiB, and there
+    // are at most 16 groups (one per core of a 16-core machine; more would
+    // only add partials to sum).
+    constexpr int64_t kPartialBytes = int64_t(32) << 20, kMaxGroups = 16;
+    // A block of the row-group plan keeps X_blk and the scores block within
+    // about 1 MiB each, a typical L2; at least 16 rows for the products.
+    constexpr int64_t kL2Bytes = int64_t(1) << 20;
+    const int64_t dw_bytes = std::max<int64_t>(1, C * D * elem_size);
+    const int64_t max_groups = std::min(kMaxGroups, kPartialBytes / dw_bytes);
+    if (max_groups >= 2) {
+        int64_t rows = kL2Bytes / std::max<int64_t>(1, std::max(C, D) * elem_size);
+        rows = std::clamp<int64_t>(rows - rows % 16, 16, 1024);
+        const int64_t blocks = (N + rows - 1) / rows;
+        return {rows, std::clamp<int64_t>(blocks, 1, max_groups)};
+    }
+    // Stripes: the scores block may take up to 32 MiB (C = 32000 float32:
+    // 256 rows). More rows per block mean fewer passes over dW, which each
+    // block reads and writes once; at least 64 rows.
+    const int64_t rows = std::clamp<int64_t>(kPartialBytes / (C * elem_size), 64, 4096);
+    return {rows, 0};
+}
+
+namespace {
+
+template <class T>
+const LinearKernels<T>& kernels() {
+    static const LinearKernels<T> table[] = {baseline::linear_kernels<T>(), avx2::linear_kernels<T>(),
+                                             avx512::linear_kernels<T>()};
+    return table[static_cast<int>(active_isa())];
+}
+
+}  // namespace
+
+template <class T>
+double linear_softmax_hard(const LinearLossBatch<T>& a, const int64_t* y, const SoftmaxOptions& o) {
+    return kernels<T>().softmax_hard(a, y, o);
+}
+
+template <class T>
+double linear_softmax_soft(const LinearLossBatch<T>& a, const T* target, const SoftmaxOptions& o) {
+    return kernels<T>().softmax_soft(a, target, o);
+}
+
+template <class T>
+double linear_svm(const LinearLossBatch<T>& a, const int64_t* y, const SvmOptions& o) {
+    return kernels<T>().svm(a, y, o);
+}
+
+template <class T>
+double linear_squared(const LinearLossBatch<T>& a, const T* target, const SquaredOptions& o) {
+    return kernels<T>().squared(a, target, o);
+}
+
+#define FASTLIN_INSTANTIATE(T)                                                                              \
+    template double linear_softmax_hard<T>(const LinearLossBatch<T>&, const int64_t*, const SoftmaxOptions&); \
+    template double linear_softmax_soft<T>(const LinearLossBatch<T>&, const T*, const SoftmaxOptions&);       \
+    template double linear_svm<T>(const LinearLossBatch<T>&, const int64_t*, const SvmOptions&);              \
+    template double linear_squared<T>(const LinearLossBatch<T>&, const T*, const SquaredOptions&);
+FASTLIN_INSTANTIATE(float)
+FASTLIN_INSTANTIATE(double)
+#undef FASTLIN_INSTANTIATE
+
+}  // namespace fastlin
