@@ -13,6 +13,13 @@
 
 namespace fastlin::blas {
 
+// Threads OpenBLAS uses inside one call (fastlin keeps it equal to its own
+// thread count, see python/register_runtime.cpp), and its build description.
+inline void set_num_threads(int n) { scipy_openblas_set_num_threads(n); }
+inline int get_num_threads() { return scipy_openblas_get_num_threads(); }
+inline const char* config() { return scipy_openblas_get_config(); }
+inline const char* core_name() { return scipy_openblas_get_corename(); }
+
 // OpenBLAS's integers are 32-bit: a size beyond that is refused with a clear
 // message rather than silently wrapped.
 inline blasint to_blasint(int64_t v, const char* what) {

@@ -1,77 +1,71 @@
+// The public fused-pass entry points: forward to the chosen variant.
 #include "linear_losses.hpp"
 
 #include <algorithm>
-#include <vector>
 
-#include "blas.hpp"
-#include "linear.hpp"
-#include "row_loop.hpp"
-#include "scores_losses.hpp"
+#include "cpu_dispatch.hpp"
 
 namespace fastlin {
 
-int64_t fused_block_rows(int64_t C, int64_t elem_size) {
-    // The block of scores is written by the first product, rewritten in place
-    // by the loss and read by the two products after it: 1 MiB keeps it in a
-    // typical L2. At least 64 rows, so that the products still have rows
-    // enough to run near the BLAS's peak when C is large (C = 32000 float32
-    // gives an 8 MiB block, still far below N x C); at most 4096, since more
-    // rows buy the products nothing. From 256 rows on, a multiple of the row
-    // loop's summation block, so that the loss is summed in the same groups
-    // as the scores losses sum it.
-    constexpr int64_t kBlockBytes = int64_t(1) << 20;
-    constexpr int64_t kMinRows = 64, kMaxRows = 4096;
-    int64_t rows = kBlockBytes / std::max<int64_t>(1, C * elem_size);
-    rows = std::clamp(rows, kMinRows, kMaxRows);
-    if (rows >= kRowsPerSumBlock) rows -= rows % kRowsPerSumBlock;
-    return rows;
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
+    // All partials of the row groups together stay within 32 MiB, and there
+    // are at most 16 groups (one per core of a 16-core machine; more would
+    // only add partials to sum).
+    constexpr int64_t kPartialBytes = int64_t(32) << 20, kMaxGroups = 16;
+    // A block of the row-group plan keeps X_blk and the scores block within
+    // about 1 MiB each, a typical L2; at least 16 rows for the products.
+    constexpr int64_t kL2Bytes = int64_t(1) << 20;
+    const int64_t dw_bytes = std::max<int64_t>(1, C * D * elem_size);
+    const int64_t max_groups = std::min(kMaxGroups, kPartialBytes / dw_bytes);
+    if (max_groups >= 2) {
+        int64_t rows = kL2Bytes / std::max<int64_t>(1, std::max(C, D) * elem_size);
+        rows = std::clamp<int64_t>(rows - rows % 16, 16, 1024);
+        const int64_t blocks = (N + rows - 1) / rows;
+        return {rows, std::clamp<int64_t>(blocks, 1, max_groups)};
+    }
+    // Stripes: the scores block may take up to 32 MiB (C = 32000 float32:
+    // 256 rows). More rows per block mean fewer passes over dW, which each
+    // block reads and writes once; at least 64 rows.
+    const int64_t rows = std::clamp<int64_t>(kPartialBytes / (C * elem_size), 64, 4096);
+    return {rows, 0};
 }
 
-template <class T, class Loss>
-double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction r) {
-    const int64_t N = a.N, D = a.D, C = a.C;
-    const double denom = loss.denominator(N);  // throws on a bad label before any write
-    const double scale = reduction_scale(r, denom);
-    const int64_t rows = fused_block_rows(C, sizeof(T));
-    std::vector<T> block(static_cast<size_t>(std::min(rows, N) * C));
-    std::vector<double> db_acc(a.db ? C : 0, 0.0);
-    std::fill(a.dW, a.dW + C * D, T(0));
+namespace {
 
-    // Blocks are visited in order and every sum is accumulated in that order:
-    // the results do not depend on anything but the inputs.
-    double total = 0.0;
-    for (int64_t i0 = 0; i0 < N; i0 += rows) {
-        const int64_t n = std::min(rows, N - i0);
-        const T* Xb = a.X + i0 * D;
-        T* G = block.data();
-        linear_forward(Xb, a.W, a.b, n, D, C, G);
-        total += apply_row_loss(i0, i0 + n, C, G, G, loss.sample_weight, scale,
-                                a.row_loss ? a.row_loss + i0 : nullptr, loss);
-        blas::gemm(true, false, C, D, n, T(1), G, C, Xb, D, T(1), a.dW, D);
-        if (a.db) add_column_sums(G, n, C, db_acc.data());
-        if (a.dX) blas::gemm(false, false, n, D, C, T(1), G, C, a.W, D, T(0), a.dX + i0 * D, D);
-    }
-    if (a.db)
-        for (int64_t c = 0; c < C; ++c) a.db[c] = static_cast<T>(db_acc[c]);
-
-    double result = reduce_total(r, total, denom);
-    if (a.reg > 0.0) {
-        const T two_reg = static_cast<T>(2.0 * a.reg);
-        double sum_sq = 0.0;
-        for (int64_t k = 0; k < C * D; ++k) {
-            sum_sq += static_cast<double>(a.W[k]) * a.W[k];
-            a.dW[k] += two_reg * a.W[k];
-        }
-        if (r != Reduction::none) result += a.reg * sum_sq;
-    }
-    return result;
+template <class T>
+const LinearKernels<T>& kernels() {
+    static const LinearKernels<T> table[] = {baseline::linear_kernels<T>(), avx2::linear_kernels<T>(),
+                                             avx512::linear_kernels<T>()};
+    return table[static_cast<int>(active_isa())];
 }
 
-#define FASTLIN_INSTANTIATE(T)                                                                           \
-    template double run_linear_loss(const LinearLossBatch<T>&, const SoftmaxHardLoss<T>&, Reduction); \
-    template double run_linear_loss(const LinearLossBatch<T>&, const SoftmaxSoftLoss<T>&, Reduction); \
-    template double run_linear_loss(const LinearLossBatch<T>&, const SvmLoss<T>&, Reduction);         \
-    template double run_linear_loss(const LinearLossBatch<T>&, const SquaredLoss<T>&, Reduction);
+}  // namespace
+
+template <class T>
+double linear_softmax_hard(const LinearLossBatch<T>& a, const int64_t* y, const SoftmaxOptions& o) {
+    return kernels<T>().softmax_hard(a, y, o);
+}
+
+template <class T>
+double linear_softmax_soft(const LinearLossBatch<T>& a, const T* target, const SoftmaxOptions& o) {
+    return kernels<T>().softmax_soft(a, target, o);
+}
+
+template <class T>
+double linear_svm(const LinearLossBatch<T>& a, const int64_t* y, const SvmOptions& o) {
+    return kernels<T>().svm(a, y, o);
+}
+
+template <class T>
+double linear_squared(const LinearLossBatch<T>& a, const T* target, const SquaredOptions& o) {
+    return kernels<T>().squared(a, target, o);
+}
+
+#define FASTLIN_INSTANTIATE(T)                                                                              \
+    template double linear_softmax_hard<T>(const LinearLossBatch<T>&, const int64_t*, const SoftmaxOptions&); \
+    template double linear_softmax_soft<T>(const LinearLossBatch<T>&, const T*, const SoftmaxOptions&);       \
+    template double linear_svm<T>(const LinearLossBatch<T>&, const int64_t*, const SvmOptions&);              \
+    template double linear_squared<T>(const LinearLossBatch<T>&, const T*, const SquaredOptions&);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)
 #undef FASTLIN_INSTANTIATE

@@ -1,11 +1,16 @@
 // "Linear layer + loss + backward" in one pass over the rows of X, with the
-// loss functors of scores_losses.hpp (the per-row definitions are not copied).
+// loss functors of loss_functors.hpp (the per-row definitions are not copied).
 //
 // Per block of rows: S_blk = X_blk W^T + b (BLAS) into a (block x C) buffer;
 // the loss functor turns S_blk into its gradient G_blk in place; then, while
 // G_blk is still in cache, dW += G_blk^T X_blk, db += column sums of G_blk and
 // dX_blk = G_blk W. Besides inputs and outputs, memory is O(block x C): the
 // N x C scores are never held.
+//
+// The entry points run the instruction-set variant chosen by cpu_dispatch.
+// Each returns the reduced loss plus the penalty (for "none", the plain sum
+// of the row losses, without penalty). Labels are checked before anything is
+// written.
 #pragma once
 
 #include <cstdint>
@@ -27,14 +32,45 @@ struct LinearLossBatch {
     T* row_loss = nullptr;  // (N,) or null: the per-row losses of reduction "none"
 };
 
-// Rows per block of the fused pass for C classes of `elem_size` bytes.
-int64_t fused_block_rows(int64_t C, int64_t elem_size);
+// How the fused pass cuts its work: from the shapes only, never from the
+// thread count, so results are bit-identical for any number of threads.
+//  - groups > 0: "row groups". The blocks of rows are dealt out, in order, to
+//    `groups` groups; each group runs its blocks one after the other on one
+//    thread into its own dW (and db) partial, and the partials are added in
+//    group order. For models whose dW is small (C * D within kPartialBytes /
+//    2), e.g. C = 20 classes: X_blk stays in L2 between the product that
+//    reads it for the scores and the one that reads it for dW.
+//  - groups == 0: "stripes". Blocks run one after the other; within a block
+//    each product is cut into fixed stripes of classes (or features) that run
+//    side by side. For a large dW (C = 32000), which could not be copied per
+//    group.
+struct FusedPlan {
+    int64_t rows;    // rows per block
+    int64_t groups;  // number of row groups, or 0 for stripes
+};
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size);
 
-// Runs the fused pass; returns the reduced loss plus the penalty (for "none",
-// the plain sum of the row losses, without penalty). Labels are checked by
-// loss.denominator(N) before anything is written. Defined for float and
-// double and every loss functor of scores_losses.hpp.
-template <class T, class Loss>
-double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction r);
+template <class T>
+double linear_softmax_hard(const LinearLossBatch<T>& a, const int64_t* y, const SoftmaxOptions& o);
+template <class T>
+double linear_softmax_soft(const LinearLossBatch<T>& a, const T* target, const SoftmaxOptions& o);
+template <class T>
+double linear_svm(const LinearLossBatch<T>& a, const int64_t* y, const SvmOptions& o);
+template <class T>
+double linear_squared(const LinearLossBatch<T>& a, const T* target, const SquaredOptions& o);
+
+// The same entry points for one instruction set, gathered in a table.
+template <class T>
+struct LinearKernels {
+    decltype(&linear_softmax_hard<T>) softmax_hard;
+    decltype(&linear_softmax_soft<T>) softmax_soft;
+    decltype(&linear_svm<T>) svm;
+    decltype(&linear_squared<T>) squared;
+};
+
+// Defined by linear_kernels.cpp, once per instruction set.
+namespace baseline { template <class T> LinearKernels<T> linear_kernels(); }
+namespace avx2 { template <class T> LinearKernels<T> linear_kernels(); }
+namespace avx512 { template <class T> LinearKernels<T> linear_kernels(); }
 
 }  // namespace fastlin

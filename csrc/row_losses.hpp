@@ -3,79 +3,107 @@
 // row while it sits in L1. The row loop (row_loop.hpp) applies them over a
 // batch; the fused linear passes apply the same functions to blocks of scores.
 // Sample weights and the reduction are the loop's business, not these.
+//
 // `g` may alias `s`: every function reads what it needs of a score before it
 // overwrites it, so a fused pass can turn a block of scores into its gradient
 // in place.
+//
+// Each is written once over a vector type V (vec.hpp) and run with full-width
+// vectors, or with 1-lane vectors for rows shorter than one vector.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
-namespace fastlin {
+#include "isa_namespace.hpp"
+#include "vec.hpp"
 
-// Row maximum that lets a NaN win, so a NaN score makes the row's loss NaN
-// (std::max would silently drop it depending on its position).
-template <class T>
-inline T nan_propagating_max(const T* s, int64_t n) {
-    T m = s[0];
-    for (int64_t c = 1; c < n; ++c) {
-        if (s[c] > m || s[c] != s[c]) m = s[c];
-    }
-    return m;
+namespace fastlin::FASTLIN_ISA {
+
+// Calls f.template operator()<V>() with V the widest vector that fits a row of n.
+template <class T, class F>
+inline auto with_row_vector(int64_t n, F&& f) {
+    if (n >= kLanes<T>) return f(Vec<T, kLanes<T>>{});
+    return f(Vec<T, 1>{});
+}
+
+// A NaN is not propagated by the max; it reaches the loss through exp(NaN - m).
+template <class V>
+inline elem_t<V> row_max(const elem_t<V>* s, int64_t n) {
+    V m = splat<V>(-std::numeric_limits<elem_t<V>>::infinity());
+    for_each_vector<V>(n, [&](int64_t c, mask_t<V>) { m = vmax(m, load<V>(s + c)); });
+    return hmax(m);
 }
 
 // Stores exp(s_c - m) into e (when not null) and returns their sum.
 // Subtracting the row maximum first keeps every exp in [0, 1]: no overflow for
-// logits of 1e4, and -inf logits give exactly 0.
-template <class T>
-inline T exp_shifted_sum(const T* s, int64_t n, T m, T* e) {
-    T sum = 0;
-    for (int64_t c = 0; c < n; ++c) {
-        T v = std::exp(s[c] - m);
-        if (e) e[c] = v;
-        sum += v;
+// logits of 1e4, and -inf logits give exactly 0. A NaN score makes the sum NaN.
+template <class V>
+inline elem_t<V> exp_shifted_sum(const elem_t<V>* s, int64_t n, elem_t<V> m, elem_t<V>* e) {
+    V sum{};
+    for_each_vector<V>(n, [&](int64_t c, mask_t<V> fresh) {
+        const V v = exp_approx(load<V>(s + c) - m);
+        sum += select<V>(fresh, v, V{});
+        if (e) store(e + c, select<V>(fresh, v, load<V>(e + c)));
+    });
+    return hsum(sum);
+}
+
+// sum_c w_c (m - s_c) in double (w = 1 when null), and sum_c w_c.
+template <class V>
+inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const double* w, double& gap,
+                             double& weight_total) {
+    gap = 0.0;
+    if (w) {
+        weight_total = 0.0;
+        for (int64_t c = 0; c < C; ++c) {
+            gap += w[c] * (static_cast<double>(m) - s[c]);
+            weight_total += w[c];
+        }
+        return;
     }
-    return sum;
+    weight_total = static_cast<double>(C);
+    V acc{};
+    for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) { acc += select<V>(fresh, m - load<V>(s + c), V{}); });
+    gap = hsum(acc);
 }
 
 // Softmax cross-entropy with a hard label y, PyTorch's label smoothing:
 //   (1-eps) * w_y * (-log p_y) + eps/C * sum_c w_c * (-log p_c)
 // -log p_c is computed as (m - s_c) + log(sum), never as log of a rounded p.
 template <class T>
-inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight,
-                               double eps, double gscale, T* g) {
-    const T m = nan_propagating_max(s, C);
-    const double wy = class_weight ? class_weight[y] : 1.0;
-    const double target_gap = static_cast<double>(m) - s[y];
-    // sum_c w_c (m - s_c), taken before g (possibly s itself) is overwritten.
-    double smooth_gap = 0.0, weight_total = static_cast<double>(C);
-    if (eps > 0.0) {
-        if (class_weight) {
-            weight_total = 0.0;
-            for (int64_t c = 0; c < C; ++c) {
-                smooth_gap += class_weight[c] * (static_cast<double>(m) - s[c]);
-                weight_total += class_weight[c];
-            }
-        } else {
-            for (int64_t c = 0; c < C; ++c) smooth_gap += static_cast<double>(m) - s[c];
-        }
-    }
-    const T sum = exp_shifted_sum(s, C, m, g);
-    const double lse = std::log(static_cast<double>(sum));
-    double loss = (1.0 - eps) * wy * (target_gap + lse);
-    if (eps > 0.0) loss += eps / static_cast<double>(C) * (smooth_gap + weight_total * lse);
-    if (g) {
-        // d/ds_k = p_k * ((1-eps) w_y + eps/C * sum_c w_c) - (1-eps) w_y [k==y] - eps/C w_k
-        const T p_scale = static_cast<T>(gscale * ((1.0 - eps) * wy + eps / C * weight_total) / sum);
-        for (int64_t c = 0; c < C; ++c) g[c] *= p_scale;
-        if (eps > 0.0) {
+inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight, double eps,
+                               double gscale, T* g) {
+    return with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        const T m = row_max<V>(s, C);
+        const double wy = class_weight ? class_weight[y] : 1.0;
+        const double target_gap = static_cast<double>(m) - s[y];
+        // Taken before g (possibly s itself) is overwritten.
+        double smooth_gap = 0.0, weight_total = static_cast<double>(C);
+        if (eps > 0.0) weighted_gap_sum<V>(s, C, m, class_weight, smooth_gap, weight_total);
+        const T sum = exp_shifted_sum<V>(s, C, m, g);
+        // log in T: the sum lies in [1, C], so log is as exact as T allows,
+        // and logf costs half of log on float rows.
+        const double lse = std::log(sum);
+        double loss = (1.0 - eps) * wy * (target_gap + lse);
+        if (eps > 0.0) loss += eps / static_cast<double>(C) * (smooth_gap + weight_total * lse);
+        if (g) {
+            // d/ds_k = p_k * ((1-eps) w_y + eps/C * sum_c w_c) - (1-eps) w_y [k==y] - eps/C w_k
+            const T p_scale = static_cast<T>(gscale * ((1.0 - eps) * wy + eps / C * weight_total) / sum);
             const double spread = gscale * eps / static_cast<double>(C);
-            for (int64_t c = 0; c < C; ++c)
-                g[c] -= static_cast<T>(spread * (class_weight ? class_weight[c] : 1.0));
+            const T uniform_spread = class_weight ? T(0) : static_cast<T>(spread);
+            for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+                const V old = load<V>(g + c);
+                store(g + c, select<V>(fresh, old * p_scale - uniform_spread, old));
+            });
+            if (class_weight && eps > 0.0)
+                for (int64_t c = 0; c < C; ++c) g[c] -= static_cast<T>(spread * class_weight[c]);
+            g[y] -= static_cast<T>(gscale * (1.0 - eps) * wy);
         }
-        g[y] -= static_cast<T>(gscale * (1.0 - eps) * wy);
-    }
-    return loss;
+        return loss;
+    });
 }
 
 // Softmax cross-entropy with soft labels t (a row of class probabilities):
@@ -83,33 +111,36 @@ inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* c
 // A class with t'_c == 0 adds nothing, even where p_c == 0 (0 log 0 = 0), so a
 // masked (-inf) class that is not a target does not poison the row.
 template <class T>
-inline double softmax_soft_row(const T* s, int64_t C, const T* t, const double* class_weight,
-                               double eps, double gscale, T* g) {
-    const T m = nan_propagating_max(s, C);
-    const double spread = eps / static_cast<double>(C);
-    double target_gap = 0.0, target_mass = 0.0;  // sum_c w_c t'_c (m - s_c), sum_c w_c t'_c
-    for (int64_t c = 0; c < C; ++c) {
-        const double wt = (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
-        if (wt != 0.0) target_gap += wt * (static_cast<double>(m) - s[c]);
-        target_mass += wt;
-    }
-    const T sum = exp_shifted_sum(s, C, m, g);
-    const double loss = target_gap + target_mass * std::log(static_cast<double>(sum));
-    if (g) {
-        // d/ds_k = p_k * sum_c w_c t'_c - w_k t'_k
-        const T p_scale = static_cast<T>(gscale * target_mass / sum);
+inline double softmax_soft_row(const T* s, int64_t C, const T* t, const double* class_weight, double eps,
+                               double gscale, T* g) {
+    return with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        const T m = row_max<V>(s, C);
+        const double spread = eps / static_cast<double>(C);
+        double target_gap = 0.0, target_mass = 0.0;  // sum_c w_c t'_c (m - s_c), sum_c w_c t'_c
         for (int64_t c = 0; c < C; ++c) {
             const double wt = (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
-            g[c] = g[c] * p_scale - static_cast<T>(gscale * wt);
+            if (wt != 0.0) target_gap += wt * (static_cast<double>(m) - s[c]);
+            target_mass += wt;
         }
-    }
-    return loss;
+        const T sum = exp_shifted_sum<V>(s, C, m, g);
+        const double loss = target_gap + target_mass * static_cast<double>(std::log(sum));
+        if (g) {
+            // d/ds_k = p_k * sum_c w_c t'_c - w_k t'_k
+            const T p_scale = static_cast<T>(gscale * target_mass / sum);
+            for (int64_t c = 0; c < C; ++c) {
+                const double wt = (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
+                g[c] = g[c] * p_scale - static_cast<T>(gscale * wt);
+            }
+        }
+        return loss;
+    });
 }
 
 // max(0, d) that keeps a NaN, so a NaN score gives a NaN loss (NaN in, NaN out).
-template <class T>
-inline T hinge(T d) {
-    return (d > 0 || d != d) ? d : T(0);
+template <class V>
+inline V hinge(V d) {
+    return select<V>((d > 0) | (d != d), d, V{});
 }
 
 // Multiclass SVM, Weston-Watkins: w_y * sum_{j != y} max(0, s_j - s_y + margin)^p.
@@ -117,27 +148,36 @@ inline T hinge(T d) {
 template <class T>
 inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const double* class_weight,
                                      double margin, bool squared, double gscale, T* g) {
-    const T sy = s[y];
-    const T mg = static_cast<T>(margin);
-    const double wy = class_weight ? class_weight[y] : 1.0;
-    const T gw = static_cast<T>(gscale * wy);
-    double loss = 0.0;
-    T gy = 0;
-    for (int64_t c = 0; c < C; ++c) {
-        const T h = c == y ? T(0) : hinge(s[c] - sy + mg);
-        loss += squared ? static_cast<double>(h) * h : static_cast<double>(h);
-        if (g) {
-            const T gc = h > 0 ? (squared ? 2 * h * gw : gw) : T(0);
-            g[c] = gc;
-            gy += gc;
-        }
-    }
-    if (g) g[y] = -gy;
-    return wy * loss;
+    return with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        const T shift = static_cast<T>(margin) - s[y];
+        const double wy = class_weight ? class_weight[y] : 1.0;
+        const T gw = static_cast<T>(gscale * wy);
+        const V yv = splat<V>(static_cast<T>(y));
+        // The target's gradient is -gw * (number of active classes), or
+        // -2 gw * (sum of active margins) when squared: counted per lane and
+        // scaled once, not summed term by term over up to 32000 classes.
+        V loss{}, active{};
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+            // Lanes already visited and the target's own lane count zero.
+            const mask_t<V> counted = fresh & (lane_index<V>() + static_cast<T>(c) != yv);
+            const V h = select<V>(counted, hinge<V>(load<V>(s + c) + shift), V{});
+            loss += squared ? h * h : h;
+            if (g) {
+                const mask_t<V> on = h > 0;
+                active += select<V>(on, squared ? h : splat<V>(1), V{});
+                store(g + c, select<V>(fresh, select<V>(on, squared ? h * (2 * gw) : splat<V>(gw), V{}),
+                                       load<V>(g + c)));
+            }
+        });
+        if (g) g[y] = static_cast<T>(-(squared ? 2.0 : 1.0) * static_cast<double>(gw) * hsum(active));
+        return wy * static_cast<double>(hsum(loss));
+    });
 }
 
 // Multiclass SVM, Crammer-Singer: w_y * max(0, margin + max_{j != y} s_j - s_y)^p.
-// Ties in the max give the gradient to the first maximising class.
+// Ties in the max give the gradient to the first maximising class; a NaN
+// counts as the maximum.
 template <class T>
 inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const double* class_weight,
                                      double margin, bool squared, double gscale, T* g) {
@@ -146,11 +186,26 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
             for (int64_t c = 0; c < C; ++c) g[c] = 0;
         return 0.0;
     }
+    const T mx = with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        const V yv = splat<V>(static_cast<T>(y));
+        V m = splat<V>(-std::numeric_limits<T>::infinity()), nan{};
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V>) {
+            const V sc = load<V>(s + c);
+            const mask_t<V> other = lane_index<V>() + static_cast<T>(c) != yv;
+            m = vmax(m, select<V>(other, sc, m));
+            nan += select<V>(other & (sc != sc), splat<V>(1), V{});
+        });
+        return hsum(nan) > 0 ? std::numeric_limits<T>::quiet_NaN() : hmax(m);
+    });
     int64_t jmax = y == 0 ? 1 : 0;
-    for (int64_t c = jmax + 1; c < C; ++c) {
-        if (c != y && (s[c] > s[jmax] || (s[c] != s[c] && s[jmax] == s[jmax]))) jmax = c;
+    for (int64_t c = 0; c < C; ++c) {
+        if (c != y && (mx != mx ? s[c] != s[c] : s[c] == mx)) {
+            jmax = c;
+            break;
+        }
     }
-    const T h = hinge(s[jmax] - s[y] + static_cast<T>(margin));
+    const T h = hinge(Vec<T, 1>{s[jmax] - s[y] + static_cast<T>(margin)})[0];
     const double wy = class_weight ? class_weight[y] : 1.0;
     if (g) {
         for (int64_t c = 0; c < C; ++c) g[c] = 0;
@@ -166,14 +221,17 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
 // Squared loss: 1/2 ||p - t||^2 over one row of K outputs.
 template <class T>
 inline double squared_row(const T* p, int64_t K, const T* t, double gscale, T* g) {
-    double loss = 0.0;
-    const T gs = static_cast<T>(gscale);
-    for (int64_t k = 0; k < K; ++k) {
-        const T d = p[k] - t[k];
-        loss += static_cast<double>(d) * d;
-        if (g) g[k] = gs * d;
-    }
-    return 0.5 * loss;
+    return with_row_vector<T>(K, [&](auto v) {
+        using V = decltype(v);
+        const T gs = static_cast<T>(gscale);
+        V loss{};
+        for_each_vector<V>(K, [&](int64_t k, mask_t<V> fresh) {
+            const V d = select<V>(fresh, load<V>(p + k) - load<V>(t + k), V{});
+            loss += d * d;
+            if (g) store(g + k, select<V>(fresh, d * gs, load<V>(g + k)));
+        });
+        return 0.5 * static_cast<double>(hsum(loss));
+    });
 }
 
-}  // namespace fastlin
+}  // namespace fastlin::FASTLIN_ISA

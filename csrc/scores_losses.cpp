@@ -1,51 +1,52 @@
+// The public scores-loss entry points: forward to the chosen variant.
 #include "scores_losses.hpp"
 
-#include <stdexcept>
-#include <string>
-
-#include "row_loop.hpp"
+#include "cpu_dispatch.hpp"
 
 namespace fastlin {
 
-double check_labels_and_count(const int64_t* y, int64_t N, int64_t C, const RowWeights& w,
-                              bool has_ignore_index, int64_t ignore_index) {
-    double counted = 0.0;
-    for (int64_t i = 0; i < N; ++i) {
-        const int64_t yi = y[i];
-        if (has_ignore_index && yi == ignore_index) continue;
-        if (yi < 0 || yi >= C) {
-            throw std::invalid_argument("y: label y[" + std::to_string(i) + "] = " + std::to_string(yi) +
-                                        " is outside [0, C) with C = " + std::to_string(C) +
-                                        (has_ignore_index ? " (and is not ignore_index = " +
-                                                                std::to_string(ignore_index) + ")"
-                                                          : std::string()));
-        }
-        counted += (w.sample_weight ? w.sample_weight[i] : 1.0) *
-                   (w.class_weight ? w.class_weight[yi] : 1.0);
-    }
-    return counted;
+namespace {
+
+template <class T>
+const ScoresKernels<T>& kernels() {
+    static const ScoresKernels<T> table[] = {baseline::scores_kernels<T>(), avx2::scores_kernels<T>(),
+                                             avx512::scores_kernels<T>()};
+    return table[static_cast<int>(active_isa())];
 }
 
-double sum_or_count(const double* v, int64_t n) {
-    if (!v) return static_cast<double>(n);
-    double s = 0.0;
-    for (int64_t i = 0; i < n; ++i) s += v[i];
-    return s;
+}  // namespace
+
+template <class T>
+double softmax_loss_hard(const ScoresBatch<T>& b, const int64_t* y, const SoftmaxOptions& o) {
+    return kernels<T>().softmax_hard(b, y, o);
 }
 
-template <class T, class Loss>
-double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
-    const double denom = loss.denominator(b.N);
-    const double total = apply_row_loss(0, b.N, b.C, b.S, b.dS, loss.sample_weight, reduction_scale(r, denom),
-                                        b.row_loss, loss);
-    return reduce_total(r, total, denom);
+template <class T>
+double softmax_loss_soft(const ScoresBatch<T>& b, const T* target, const SoftmaxOptions& o) {
+    return kernels<T>().softmax_soft(b, target, o);
 }
 
-#define FASTLIN_INSTANTIATE(T)                                                                         \
-    template double run_scores_loss(const ScoresBatch<T>&, const SoftmaxHardLoss<T>&, Reduction); \
-    template double run_scores_loss(const ScoresBatch<T>&, const SoftmaxSoftLoss<T>&, Reduction); \
-    template double run_scores_loss(const ScoresBatch<T>&, const SvmLoss<T>&, Reduction);         \
-    template double run_scores_loss(const ScoresBatch<T>&, const SquaredLoss<T>&, Reduction);
+template <class T>
+double svm_loss(const ScoresBatch<T>& b, const int64_t* y, const SvmOptions& o) {
+    return kernels<T>().svm(b, y, o);
+}
+
+template <class T>
+double squared_loss(const ScoresBatch<T>& b, const T* target, const SquaredOptions& o) {
+    return kernels<T>().squared(b, target, o);
+}
+
+template <class T>
+void exp_approx_array(const T* x, T* y, int64_t n) {
+    kernels<T>().exp(x, y, n);
+}
+
+#define FASTLIN_INSTANTIATE(T)                                                                      \
+    template double softmax_loss_hard<T>(const ScoresBatch<T>&, const int64_t*, const SoftmaxOptions&); \
+    template double softmax_loss_soft<T>(const ScoresBatch<T>&, const T*, const SoftmaxOptions&);       \
+    template double svm_loss<T>(const ScoresBatch<T>&, const int64_t*, const SvmOptions&);              \
+    template double squared_loss<T>(const ScoresBatch<T>&, const T*, const SquaredOptions&);        \
+    template void exp_approx_array<T>(const T*, T*, int64_t);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)
 #undef FASTLIN_INSTANTIATE

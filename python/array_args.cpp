@@ -85,29 +85,79 @@ carray<double> as_weights(py::handle w, const char* name, int64_t n, const char*
     return d;
 }
 
-Reduction parse_reduction(const std::string& r) {
-    if (r == "mean") return Reduction::mean;
-    if (r == "sum") return Reduction::sum;
-    if (r == "none") return Reduction::none;
-    throw std::invalid_argument("reduction: expected 'mean', 'sum' or 'none', got '" + r + "'");
+namespace {
+
+// The option's value as it would print in Python, for messages.
+std::string repr_of(py::handle v) { return py::repr(v).cast<std::string>(); }
+
+}  // namespace
+
+Reduction reduction_arg(py::handle r) {
+    if (py::isinstance<py::str>(r)) {
+        const std::string v = r.cast<std::string>();
+        if (v == "mean") return Reduction::mean;
+        if (v == "sum") return Reduction::sum;
+        if (v == "none") return Reduction::none;
+    }
+    throw std::invalid_argument("reduction: expected 'mean', 'sum' or 'none', got " + repr_of(r));
 }
 
-SvmVariant parse_variant(const std::string& v) {
-    if (v == "weston_watkins") return SvmVariant::weston_watkins;
-    if (v == "crammer_singer") return SvmVariant::crammer_singer;
-    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got '" + v + "'");
+SvmVariant variant_arg(py::handle v) {
+    if (py::isinstance<py::str>(v)) {
+        const std::string s = v.cast<std::string>();
+        if (s == "weston_watkins") return SvmVariant::weston_watkins;
+        if (s == "crammer_singer") return SvmVariant::crammer_singer;
+    }
+    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got " + repr_of(v));
 }
 
-double checked_label_smoothing(double eps) {
+double real_arg(py::handle v, const char* name) {
+    // Python and NumPy real numbers (bool counts, as in Python); not strings,
+    // complex numbers or arrays of several values.
+    if (py::isinstance<py::str>(v) || PyComplex_Check(v.ptr()) || !PyNumber_Check(v.ptr()))
+        throw py::type_error(std::string(name) + ": expected a real number, got " + repr_of(v));
+    const double d = PyFloat_AsDouble(v.ptr());
+    if (d == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    return d;
+}
+
+int64_t int_arg(py::handle v, const char* name) {
+    // Python and NumPy integers (operator.index), not bool or float.
+    if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
+        throw py::type_error(std::string(name) + ": expected an integer, got " + repr_of(v));
+    int overflow = 0;
+    py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
+    if (!i) throw py::error_already_set();
+    const long long out = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow) throw std::invalid_argument(std::string(name) + ": expected an integer within int64, got " + repr_of(v));
+    return out;
+}
+
+bool flag_arg(py::handle v) {
+    const int t = PyObject_IsTrue(v.ptr());
+    if (t < 0) throw py::error_already_set();
+    return t == 1;
+}
+
+double label_smoothing_arg(py::handle v) {
+    const double eps = real_arg(v, "label_smoothing");
     if (!(eps >= 0.0 && eps <= 1.0))
         throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " + std::to_string(eps));
     return eps;
 }
 
-double checked_margin(double margin) {
+double margin_arg(py::handle v) {
+    const double margin = real_arg(v, "margin");
     if (!std::isfinite(margin))
         throw std::invalid_argument("margin: expected a finite number, got " + std::to_string(margin));
     return margin;
+}
+
+double reg_arg(py::handle v) {
+    const double reg = real_arg(v, "reg");
+    if (!(std::isfinite(reg) && reg >= 0.0))
+        throw std::invalid_argument("reg: expected a finite number >= 0, got " + std::to_string(reg));
+    return reg;
 }
 
 }  // namespace fastlin::bind

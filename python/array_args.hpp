@@ -52,12 +52,17 @@ inline const double* ptr_or_null(const carray<double>& a) {
     return a.size() ? a.data() : nullptr;
 }
 
-Reduction parse_reduction(const std::string& r);
-SvmVariant parse_variant(const std::string& v);
-
-// The options' values, checked: label_smoothing in [0, 1], a finite margin.
-double checked_label_smoothing(double eps);
-double checked_margin(double margin);
+// The options, from any Python object, checked: a reduction or variant that
+// is not one of the names is a ValueError (whatever its type); a number of
+// the wrong type a TypeError naming the option; flags take Python's truth.
+Reduction reduction_arg(py::handle r);
+SvmVariant variant_arg(py::handle v);
+double real_arg(py::handle v, const char* name);
+int64_t int_arg(py::handle v, const char* name);
+bool flag_arg(py::handle v);
+double label_smoothing_arg(py::handle v);  // in [0, 1]
+double margin_arg(py::handle v);           // finite
+double reg_arg(py::handle v);              // finite, >= 0
 
 // Returns the loss for Python: a float, or for "none" the per-row array.
 template <class T>

@@ -4,10 +4,12 @@
 namespace fastlin::bind {
 void register_scores_losses(pybind11::module_& m);
 void register_linear(pybind11::module_& m);
+void register_runtime(pybind11::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "fastlin's compiled kernels; use the functions of the fastlin package instead.";
     fastlin::bind::register_scores_losses(m);
     fastlin::bind::register_linear(m);
+    fastlin::bind::register_runtime(m);
 }

@@ -13,7 +13,6 @@
 #include "least_squares.hpp"
 #include "linear.hpp"
 #include "linear_losses.hpp"
-#include "scores_losses.hpp"
 
 namespace fastlin::bind {
 
@@ -160,10 +159,8 @@ struct FusedOptions {
     Reduction reduction = Reduction::mean;
 };
 
-FusedOptions fused_options(double reg, bool return_dX, const std::string& reduction) {
-    if (!(std::isfinite(reg) && reg >= 0.0))
-        throw std::invalid_argument("reg: expected a finite number >= 0, got " + std::to_string(reg));
-    return {reg, return_dX, parse_reduction(reduction)};
+FusedOptions fused_options(py::handle reg, py::handle return_dX, py::handle reduction) {
+    return {reg_arg(reg), flag_arg(return_dX), reduction_arg(reduction)};
 }
 
 Model fused_model(py::handle X, py::handle W, py::handle b) {
@@ -172,11 +169,11 @@ Model fused_model(py::handle X, py::handle W, py::handle b) {
     return m;
 }
 
-// Runs the fused pass with `loss` (built over converted inputs that outlive
-// the call) and returns (loss, dW, db, dX), each gradient in the float type of
-// its argument.
-template <class T, class Loss>
-py::tuple run_fused(const Model& m, const FusedOptions& o, const Loss& loss) {
+// Runs the fused pass `kernel(batch)` (a lambda over converted inputs that
+// outlive the call) and returns (loss, dW, db, dX), each gradient in the float
+// type of its argument.
+template <class T, class Kernel>
+py::tuple run_fused(const Model& m, const FusedOptions& o, const Kernel& kernel) {
     carray<T> X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
     carray<T> b = m.has_b ? as_float_array<T>(m.b) : carray<T>(0);
     carray<T> dW(std::vector<py::ssize_t>{m.C, m.D});
@@ -198,7 +195,7 @@ py::tuple run_fused(const Model& m, const FusedOptions& o, const Loss& loss) {
     double value;
     {
         py::gil_scoped_release nogil;
-        value = run_linear_loss(batch, loss, o.reduction);
+        value = kernel(batch);
     }
     return py::make_tuple(loss_object(value, o.reduction, row_loss), as_float_type_of(dW, m.W),
                           m.has_b ? as_float_type_of(db, m.b) : py::none(),
@@ -219,22 +216,22 @@ py::tuple linear_softmax_typed(const Model& m, const py::array& y, const FusedOp
                                         shape_str(y));
         }
         carray<T> t = as_float_array<T>(y);
-        return run_fused<T>(m, fo, SoftmaxSoftLoss<T>{t.data(), m.C, so});
+        return run_fused<T>(m, fo, [&](const LinearLossBatch<T>& a) { return linear_softmax_soft(a, t.data(), so); });
     }
     carray<int64_t> labels = as_labels(y, "y", m.N);
-    return run_fused<T>(m, fo, SoftmaxHardLoss<T>{labels.data(), m.C, so});
+    return run_fused<T>(m, fo, [&](const LinearLossBatch<T>& a) { return linear_softmax_hard(a, labels.data(), so); });
 }
 
-py::tuple linear_softmax_loss_py(py::handle X, py::handle y_obj, py::handle W, py::handle b, double reg,
-                                 bool return_dX, py::handle weight, py::handle sample_weight, int64_t ignore_index,
-                                 double label_smoothing, const std::string& reduction) {
+py::tuple linear_softmax_loss_py(py::handle X, py::handle y_obj, py::handle W, py::handle b, py::handle reg,
+                                 py::handle return_dX, py::handle weight, py::handle sample_weight,
+                                 py::handle ignore_index, py::handle label_smoothing, py::handle reduction) {
     Model m = fused_model(X, W, b);
     py::array y = as_numeric_array(y_obj, "y");
     if (y.dtype().kind() == 'b') throw py::type_error("y: expected integer class labels, got dtype bool");
     const FusedOptions fo = fused_options(reg, return_dX, reduction);
     SoftmaxOptions so;
-    so.ignore_index = ignore_index;
-    so.label_smoothing = checked_label_smoothing(label_smoothing);
+    so.ignore_index = int_arg(ignore_index, "ignore_index");
+    so.label_smoothing = label_smoothing_arg(label_smoothing);
     return m.f32 ? linear_softmax_typed<float>(m, y, fo, so, weight, sample_weight)
                  : linear_softmax_typed<double>(m, y, fo, so, weight, sample_weight);
 }
@@ -247,19 +244,19 @@ py::tuple linear_svm_typed(const Model& m, const py::array& y, const FusedOption
     carray<double> sw = as_weights(sample_weight, "sample_weight", m.N, "N, one per sample");
     so.weights = {ptr_or_null(cw), ptr_or_null(sw)};
     so.reduction = fo.reduction;
-    return run_fused<T>(m, fo, SvmLoss<T>{labels.data(), m.C, so});
+    return run_fused<T>(m, fo, [&](const LinearLossBatch<T>& a) { return linear_svm(a, labels.data(), so); });
 }
 
-py::tuple linear_svm_loss_py(py::handle X, py::handle y_obj, py::handle W, py::handle b, double reg, bool return_dX,
-                             double margin, bool squared, const std::string& variant, py::handle weight,
-                             py::handle sample_weight, const std::string& reduction) {
+py::tuple linear_svm_loss_py(py::handle X, py::handle y_obj, py::handle W, py::handle b, py::handle reg,
+                             py::handle return_dX, py::handle margin, py::handle squared, py::handle variant,
+                             py::handle weight, py::handle sample_weight, py::handle reduction) {
     Model m = fused_model(X, W, b);
     py::array y = as_numeric_array(y_obj, "y");
     const FusedOptions fo = fused_options(reg, return_dX, reduction);
     SvmOptions so;
-    so.margin = checked_margin(margin);
-    so.squared = squared;
-    so.variant = parse_variant(variant);
+    so.margin = margin_arg(margin);
+    so.squared = flag_arg(squared);
+    so.variant = variant_arg(variant);
     return m.f32 ? linear_svm_typed<float>(m, y, fo, so, weight, sample_weight)
                  : linear_svm_typed<double>(m, y, fo, so, weight, sample_weight);
 }
@@ -270,11 +267,11 @@ py::tuple linear_squared_typed(const Model& m, const py::array& Tt_arr, const Fu
     carray<T> Tt = as_float_array<T>(Tt_arr);
     carray<double> sw = as_weights(sample_weight, "sample_weight", m.N, "N, one per sample");
     SquaredOptions so{ptr_or_null(sw), fo.reduction};
-    return run_fused<T>(m, fo, SquaredLoss<T>{Tt.data(), m.C, so});
+    return run_fused<T>(m, fo, [&](const LinearLossBatch<T>& a) { return linear_squared(a, Tt.data(), so); });
 }
 
-py::tuple linear_squared_loss_py(py::handle X, py::handle T_obj, py::handle W, py::handle b, double reg,
-                                 bool return_dX, py::handle sample_weight, const std::string& reduction) {
+py::tuple linear_squared_loss_py(py::handle X, py::handle T_obj, py::handle W, py::handle b, py::handle reg,
+                                 py::handle return_dX, py::handle sample_weight, py::handle reduction) {
     Model m = fused_model(X, W, b);
     py::array Tt = as_numeric_array(T_obj, "T");
     const bool ok = (Tt.ndim() == 2 && Tt.shape(0) == m.N && Tt.shape(1) == m.C) ||
@@ -312,7 +309,7 @@ py::tuple least_squares_typed(const py::array& X_arr, const py::array& T_arr, co
     return py::make_tuple(Wo, bo, method == LeastSquaresMethod::cholesky ? "cholesky" : "min_norm");
 }
 
-py::tuple least_squares_py(py::handle X_obj, py::handle T_obj, double reg, bool fit_bias) {
+py::tuple least_squares_py(py::handle X_obj, py::handle T_obj, py::handle reg_obj, py::handle fit_bias_obj) {
     py::array X = as_numeric_array(X_obj, "X");
     require_ndim(X, "X", 2, "(N, D)");
     if (X.shape(0) == 0)
@@ -322,8 +319,8 @@ py::tuple least_squares_py(py::handle X_obj, py::handle T_obj, double reg, bool 
         throw std::invalid_argument("T: expected shape (N, K) or (N,) with N = " + std::to_string(X.shape(0)) +
                                     " to match X of shape " + shape_str(X) + ", got shape " + shape_str(Tt));
     }
-    if (!(std::isfinite(reg) && reg >= 0.0))
-        throw std::invalid_argument("reg: expected a finite number >= 0, got " + std::to_string(reg));
+    const double reg = reg_arg(reg_obj);
+    const bool fit_bias = flag_arg(fit_bias_obj);
     LeastSquaresProblem p;
     p.N = X.shape(0);
     p.D = X.shape(1);
@@ -351,8 +348,12 @@ void register_linear(py::module_& m) {
     m.def("linear_squared_loss", &linear_squared_loss_py, "X"_a, "T"_a, "W"_a, "b"_a, "reg"_a, "return_dX"_a,
           "sample_weight"_a, "reduction"_a);
     m.def("least_squares", &least_squares_py, "X"_a, "T"_a, "reg"_a, "fit_bias"_a);
-    // For tests of the block boundaries: the rows per block of the fused pass.
-    m.def("_fused_block_rows", &fused_block_rows, "C"_a, "itemsize"_a);
+    // For tests of the block boundaries: how the fused pass cuts its work,
+    // (rows per block, row groups or 0 for stripes).
+    m.def("_fused_plan", [](int64_t N, int64_t D, int64_t C, int64_t itemsize) {
+        const FusedPlan p = fused_plan(N, D, C, itemsize);
+        return py::make_tuple(p.rows, p.groups);
+    }, "N"_a, "D"_a, "C"_a, "itemsize"_a);
 }
 
 }  // namespace fastlin::bind

@@ -67,22 +67,25 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
         }
         carray<T> t = as_float_array<T>(y);
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(S, s.N, s.C), SoftmaxSoftLoss<T>{t.data(), s.C, o}, r);
+        loss = softmax_loss_soft(out.batch(S, s.N, s.C), t.data(), o);
     } else {
         carray<int64_t> labels = as_labels(y, "y", s.N);
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(S, s.N, s.C), SoftmaxHardLoss<T>{labels.data(), s.C, o}, r);
+        loss = softmax_loss_hard(out.batch(S, s.N, s.C), labels.data(), o);
     }
     return result(loss, r, out, grad);
 }
 
 py::tuple softmax_loss(py::handle S_obj, py::handle y_obj, py::handle weight, py::handle sample_weight,
-                       int64_t ignore_index, double label_smoothing, const std::string& reduction, bool grad) {
+                       py::handle ignore_index_obj, py::handle label_smoothing_obj, py::handle reduction,
+                       py::handle grad_obj) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
     if (y.dtype().kind() == 'b') throw py::type_error("y: expected integer class labels, got dtype bool");
-    const Reduction r = parse_reduction(reduction);
-    checked_label_smoothing(label_smoothing);
+    const Reduction r = reduction_arg(reduction);
+    const int64_t ignore_index = int_arg(ignore_index_obj, "ignore_index");
+    const double label_smoothing = label_smoothing_arg(label_smoothing_obj);
+    const bool grad = flag_arg(grad_obj);
     if (float_type_of(s.S) == FloatType::f32)
         return softmax_typed<float>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
     return softmax_typed<double>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
@@ -100,22 +103,22 @@ py::tuple svm_typed(const ScoresArrays& s, const py::array& y, SvmOptions o, py:
     double loss;
     {
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(S, s.N, s.C), SvmLoss<T>{labels.data(), s.C, o}, o.reduction);
+        loss = svm_loss(out.batch(S, s.N, s.C), labels.data(), o);
     }
     return result(loss, o.reduction, out, grad);
 }
 
-py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, double margin, bool squared, const std::string& variant,
-                      py::handle weight, py::handle sample_weight, const std::string& reduction, bool grad) {
+py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, py::handle margin, py::handle squared, py::handle variant,
+                      py::handle weight, py::handle sample_weight, py::handle reduction, py::handle grad) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
     SvmOptions o;
-    o.margin = checked_margin(margin);
-    o.squared = squared;
-    o.variant = parse_variant(variant);
-    o.reduction = parse_reduction(reduction);
-    if (float_type_of(s.S) == FloatType::f32) return svm_typed<float>(s, y, o, weight, sample_weight, grad);
-    return svm_typed<double>(s, y, o, weight, sample_weight, grad);
+    o.margin = margin_arg(margin);
+    o.squared = flag_arg(squared);
+    o.variant = variant_arg(variant);
+    o.reduction = reduction_arg(reduction);
+    if (float_type_of(s.S) == FloatType::f32) return svm_typed<float>(s, y, o, weight, sample_weight, flag_arg(grad));
+    return svm_typed<double>(s, y, o, weight, sample_weight, flag_arg(grad));
 }
 
 template <class T>
@@ -131,13 +134,13 @@ py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::hand
     double loss;
     {
         py::gil_scoped_release nogil;
-        loss = run_scores_loss(out.batch(P, N, K), SquaredLoss<T>{Tt.data(), K, o}, r);
+        loss = squared_loss(out.batch(P, N, K), Tt.data(), o);
     }
     return result(loss, r, out, grad);
 }
 
-py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight, const std::string& reduction,
-                          bool grad) {
+py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight, py::handle reduction,
+                          py::handle grad_obj) {
     py::array P = as_numeric_array(P_obj, "P");
     py::array Tt = as_numeric_array(T_obj, "T");
     if (P.ndim() != 1 && P.ndim() != 2) {
@@ -146,7 +149,8 @@ py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_
     if (Tt.ndim() != P.ndim() || !std::equal(P.shape(), P.shape() + P.ndim(), Tt.shape())) {
         throw std::invalid_argument("T: expected the shape of P " + shape_str(P) + ", got shape " + shape_str(Tt));
     }
-    const Reduction r = parse_reduction(reduction);
+    const Reduction r = reduction_arg(reduction);
+    const bool grad = flag_arg(grad_obj);
     if (float_type_of(P) == FloatType::f32) return squared_typed<float>(P, Tt, sample_weight, r, grad);
     return squared_typed<double>(P, Tt, sample_weight, r, grad);
 }

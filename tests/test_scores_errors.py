@@ -152,38 +152,13 @@ CASES = [
      {"label_smoothing": -1e-3}, ValueError, r"^label_smoothing\b"),
 ]
 
-# Disagreements between the compiled module and the reference found by these
-# tests (reported; strict, so each flips to a failure once fixed). The
-# compiled module lets pybind11 convert option arguments, so a wrong type gets
-# pybind11's generic "incompatible function arguments" TypeError, which lists
-# every parameter instead of naming the bad one (DESIGN.md, Semantics), and a
-# None reduction/variant is a TypeError there but a ValueError in the reference.
-_PYBIND_GENERIC = ("fastlin (compiled) raises pybind11's generic 'incompatible function "
-                   "arguments' TypeError, which does not name the argument")
-KNOWN_DISAGREEMENTS = {
-    "softmax-reduction-none": _PYBIND_GENERIC + "; the reference raises ValueError",
-    "svm-variant-none": _PYBIND_GENERIC + "; the reference raises ValueError",
-}
-KNOWN_BAD_MESSAGES = {
-    "fastlin-" + name: _PYBIND_GENERIC
-    for name in ("softmax-reduction-none", "svm-variant-none", "softmax-label_smoothing-string",
-                 "svm-margin-string", "softmax-ignore_index-float")
-}
-
-
-def _xfail(table, key):
-    return [pytest.mark.xfail(strict=True, reason=table[key])] if key in table else []
-
-
 def _params(with_module):
     for case in CASES:
         if with_module:
             for m in MODULES:
-                key = f"{m.id}-{case[0]}"
-                yield pytest.param(m.values[0], *case[1:], id=key,
-                                   marks=_xfail(KNOWN_BAD_MESSAGES, key))
+                yield pytest.param(m.values[0], *case[1:], id=f"{m.id}-{case[0]}")
         else:
-            yield pytest.param(*case[1:], id=case[0], marks=_xfail(KNOWN_DISAGREEMENTS, case[0]))
+            yield pytest.param(*case[1:], id=case[0])
 
 
 def _raise(module, fname, args, kw):

@@ -700,12 +700,7 @@ def test_atol_helper_scales_with_the_data():
     assert atol_for(np.array([np.inf, 1.0]), np.float64) == pytest.approx(1e-12)
 
 
-@pytest.mark.parametrize("module", [
-    pytest.param(fastlin, id="fastlin", marks=pytest.mark.xfail(
-        strict=True, reason="compiled: a mean over zero total weight scales the gradient by 0 "
-                            "instead of zeroing it, so a NaN/inf score gives a NaN gradient")),
-    pytest.param(ref, id="reference"),
-])
+@pytest.mark.parametrize("module", MODULES)
 def test_mean_over_nothing_has_zero_gradient_even_with_nan_scores(module):
     S = np.array([[0.0, np.nan], [1.0, 2.0]])
     loss, G = module.softmax_loss(S, np.array([0, 1]), sample_weight=np.zeros(2))

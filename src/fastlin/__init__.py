@@ -7,19 +7,26 @@
 from ._linear import (bias_trick, least_squares, linear, linear_backward, linear_softmax_loss,
                       linear_squared_loss, linear_svm_loss)
 from ._lossgrad import LossGrad
+from ._runtime import _warn_if_forced_variant_refused, cpu_variant, get_num_threads, set_num_threads, show_config
 from ._scores_losses import softmax_loss, squared_loss, svm_loss
+
+_warn_if_forced_variant_refused()
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LossGrad",
     "bias_trick",
+    "cpu_variant",
+    "get_num_threads",
     "least_squares",
     "linear",
     "linear_backward",
     "linear_softmax_loss",
     "linear_squared_loss",
     "linear_svm_loss",
+    "set_num_threads",
+    "show_config",
     "softmax_loss",
     "squared_loss",
     "svm_loss",

@@ -1,0 +1,177 @@
+// The fused linear + loss passes for one instruction set (compiled once per
+// variant, see isa_namespace.hpp). How the work is cut: FusedPlan in
+// linear_losses.hpp.
+#include <algorithm>
+#include <vector>
+
+#include "blas.hpp"
+#include "linear.hpp"
+#include "linear_losses.hpp"
+#include "loss_functors.hpp"
+#include "parallel.hpp"
+#include "row_loop.hpp"
+
+namespace fastlin::FASTLIN_ISA {
+
+namespace {
+
+// Everything a block of rows needs, whichever plan runs it.
+template <class T, class Loss>
+struct FusedPass {
+    const LinearLossBatch<T>& a;
+    const Loss& loss;
+    double scale;
+    int64_t rows;
+
+    int64_t blocks() const { return (a.N + rows - 1) / rows; }
+    int64_t block_start(int64_t k) const { return k * rows; }
+    int64_t block_rows(int64_t k) const { return std::min(rows, a.N - k * rows); }
+    T* row_out(int64_t i0) const { return a.row_loss ? a.row_loss + i0 : nullptr; }
+
+    // The loss of rows [i0, i0 + n) whose scores are in S (row stride C),
+    // turned into their gradient in place.
+    double loss_rows(int64_t i0, int64_t n, T* S) const {
+        return apply_row_loss(i0, i0 + n, a.C, S, S, loss.sample_weight, scale, row_out(i0), loss);
+    }
+};
+
+// Row groups: each group runs its blocks on one thread into its own dW
+// partial (group 0 straight into dW), then the partials are added in order.
+template <class T, class Loss>
+void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, std::vector<double>& block_sums,
+                    std::vector<double>& db_acc) {
+    const auto& a = p.a;
+    const int64_t C = a.C, D = a.D, blocks = p.blocks(), dw_size = C * D;
+    std::vector<T> partials(static_cast<size_t>((groups - 1) * dw_size));
+    std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
+    parallel_for(groups, [&](int64_t g) {
+        std::vector<T> S(static_cast<size_t>(p.rows * C));
+        T* dW = g == 0 ? a.dW : partials.data() + (g - 1) * dw_size;
+        const int64_t k0 = g * blocks / groups, k1 = (g + 1) * blocks / groups;
+        for (int64_t k = k0; k < k1; ++k) {
+            const int64_t i0 = p.block_start(k), n = p.block_rows(k);
+            const T* Xb = a.X + i0 * D;
+            linear_forward_serial(Xb, a.W, a.b, n, D, C, S.data(), C);
+            block_sums[k] = p.loss_rows(i0, n, S.data());
+            blas::gemm(true, false, C, D, n, T(1), S.data(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
+            if (a.db) add_column_sums(S.data(), n, C, 0, C, db_parts.data() + g * C);
+            if (a.dX) blas::gemm(false, false, n, D, C, T(1), S.data(), C, a.W, D, T(0), a.dX + i0 * D, D);
+        }
+    });
+    if (groups > 1) {
+        parallel_for(num_pieces(dw_size, kPieceRows * kPieceCols), [&](int64_t k) {
+            const int64_t e0 = k * kPieceRows * kPieceCols, e1 = std::min(dw_size, e0 + kPieceRows * kPieceCols);
+            for (int64_t g = 1; g < groups; ++g) {
+                const T* part = partials.data() + (g - 1) * dw_size;
+                for (int64_t e = e0; e < e1; ++e) a.dW[e] += part[e];
+            }
+        });
+    }
+    for (int64_t g = 0; g < groups && a.db; ++g)
+        for (int64_t c = 0; c < C; ++c) db_acc[c] += db_parts[g * C + c];
+}
+
+// Stripes: blocks in order; each product of a block cut into fixed stripes of
+// classes (scores, dW, db) or features (dX), and the loss into row pieces.
+template <class T, class Loss>
+void run_stripes(const FusedPass<T, Loss>& p, std::vector<double>& block_sums, std::vector<double>& db_acc) {
+    const auto& a = p.a;
+    const int64_t C = a.C, D = a.D, blocks = p.blocks();
+    // Rows of a block per piece of the loss (one exp per class, C of them).
+    constexpr int64_t kLossRows = 4;
+    const int64_t loss_pieces = num_pieces(p.rows, kLossRows);
+    block_sums.assign(static_cast<size_t>(blocks * loss_pieces), 0.0);
+    std::vector<T> S(static_cast<size_t>(std::min(p.rows, a.N) * C));
+    const int64_t class_stripes = num_pieces(C, kPieceCols), feature_stripes = num_pieces(D, kPieceCols);
+    for (int64_t k = 0; k < blocks; ++k) {
+        const int64_t i0 = p.block_start(k), n = p.block_rows(k);
+        const T* Xb = a.X + i0 * D;
+        parallel_for(class_stripes, [&](int64_t s) {
+            const int64_t c0 = s * kPieceCols, nc = std::min(kPieceCols, C - c0);
+            linear_forward_serial(Xb, a.W + c0 * D, a.b ? a.b + c0 : nullptr, n, D, nc, S.data() + c0, C);
+        });
+        parallel_for(num_pieces(n, kLossRows), [&](int64_t r) {
+            const int64_t r0 = r * kLossRows, nr = std::min(kLossRows, n - r0);
+            block_sums[k * loss_pieces + r] = p.loss_rows(i0 + r0, nr, S.data() + r0 * C);
+        });
+        parallel_for(class_stripes, [&](int64_t s) {
+            const int64_t c0 = s * kPieceCols, nc = std::min(kPieceCols, C - c0);
+            blas::gemm(true, false, nc, D, n, T(1), S.data() + c0, C, Xb, D, k == 0 ? T(0) : T(1), a.dW + c0 * D, D);
+            if (a.db) add_column_sums(S.data(), n, C, c0, c0 + nc, db_acc.data());
+        });
+        if (a.dX) {
+            parallel_for(feature_stripes, [&](int64_t s) {
+                const int64_t d0 = s * kPieceCols, nd = std::min(kPieceCols, D - d0);
+                blas::gemm(false, false, n, nd, C, T(1), S.data(), C, a.W + d0, D, T(0), a.dX + i0 * D + d0, D);
+            });
+        }
+    }
+}
+
+template <class T, class Loss>
+double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction r) {
+    const int64_t N = a.N, D = a.D, C = a.C;
+    const double denom = loss.denominator(N);  // throws on a bad label before any write
+    const FusedPlan plan = fused_plan(N, D, C, sizeof(T));
+    const FusedPass<T, Loss> pass{a, loss, reduction_scale(r, denom), plan.rows};
+    std::vector<double> block_sums(static_cast<size_t>(pass.blocks()), 0.0);
+    std::vector<double> db_acc(a.db ? C : 0, 0.0);
+
+    if (N == 0 || mean_of_nothing(r, denom)) {
+        // Nothing counts: a zero gradient (even where scores would be NaN).
+        std::fill(a.dW, a.dW + C * D, T(0));
+        if (a.dX) std::fill(a.dX, a.dX + N * D, T(0));
+    } else if (plan.groups > 0) {
+        run_row_groups(pass, plan.groups, block_sums, db_acc);
+    } else {
+        run_stripes(pass, block_sums, db_acc);
+    }
+    if (a.db)
+        for (int64_t c = 0; c < C; ++c) a.db[c] = static_cast<T>(db_acc[c]);
+
+    double total = 0.0;
+    for (double s : block_sums) total += s;
+    double result = reduce_total(r, total, denom);
+    if (a.reg > 0.0) {
+        const T two_reg = static_cast<T>(2.0 * a.reg);
+        double sum_sq = 0.0;
+        for (int64_t k = 0; k < C * D; ++k) {
+            sum_sq += static_cast<double>(a.W[k]) * a.W[k];
+            a.dW[k] += two_reg * a.W[k];
+        }
+        if (r != Reduction::none) result += a.reg * sum_sq;
+    }
+    return result;
+}
+
+template <class T>
+double softmax_hard(const LinearLossBatch<T>& a, const int64_t* y, const SoftmaxOptions& o) {
+    return run_linear_loss(a, SoftmaxHardLoss<T>{y, a.C, o}, o.reduction);
+}
+
+template <class T>
+double softmax_soft(const LinearLossBatch<T>& a, const T* target, const SoftmaxOptions& o) {
+    return run_linear_loss(a, SoftmaxSoftLoss<T>{target, a.C, o}, o.reduction);
+}
+
+template <class T>
+double svm(const LinearLossBatch<T>& a, const int64_t* y, const SvmOptions& o) {
+    return run_linear_loss(a, SvmLoss<T>{y, a.C, o}, o.reduction);
+}
+
+template <class T>
+double squared(const LinearLossBatch<T>& a, const T* target, const SquaredOptions& o) {
+    return run_linear_loss(a, SquaredLoss<T>{target, a.C, o}, o.reduction);
+}
+
+}  // namespace
+
+template <class T>
+LinearKernels<T> linear_kernels() {
+    return {&softmax_hard<T>, &softmax_soft<T>, &svm<T>, &squared<T>};
+}
+
+template LinearKernels<float> linear_kernels<float>();
+template LinearKernels<double> linear_kernels<double>();
+
+}  // namespace fastlin::FASTLIN_ISA

@@ -1,0 +1,128 @@
+#include "parallel.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+namespace fastlin {
+
+namespace {
+
+int default_num_threads() {
+    if (const char* env = std::getenv("FASTLIN_NUM_THREADS")) {
+        const int n = std::atoi(env);
+        if (n >= 1) return n;
+    }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        const int n = CPU_COUNT(&set);
+        if (n >= 1) return n;
+    }
+    const unsigned n = std::thread::hardware_concurrency();
+    return n ? static_cast<int>(n) : 1;
+}
+
+// Workers are detached and never joined: the pool lives as long as the
+// process, and a forked child simply starts a fresh pool (the parent's
+// threads do not exist there).
+struct Pool {
+    std::mutex run_lock;  // one parallel_for at a time; others run inline
+
+    std::mutex m;
+    std::condition_variable wake, done;
+    int started = 0;            // worker threads running
+    int wanted_workers = 0;     // workers that take part in the current job
+    uint64_t generation = 0;    // bumped for each job
+    int busy = 0;               // workers still inside the current job
+    void (*task)(const void*, int64_t) = nullptr;
+    const void* ctx = nullptr;
+    int64_t n_tasks = 0;
+    std::atomic<int64_t> next{0};
+
+    void drain() {
+        for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) task(ctx, t);
+    }
+
+    void worker(int index) {
+        uint64_t seen = 0;
+        std::unique_lock<std::mutex> lk(m);
+        for (;;) {
+            wake.wait(lk, [&] { return generation != seen && index < wanted_workers; });
+            seen = generation;
+            lk.unlock();
+            drain();
+            lk.lock();
+            if (--busy == 0) done.notify_one();
+        }
+    }
+
+    void run(int threads, int64_t n, void (*f)(const void*, int64_t), const void* c) {
+        std::unique_lock<std::mutex> lk(m);
+        while (started < threads - 1) {
+            std::thread(&Pool::worker, this, started).detach();
+            ++started;
+        }
+        task = f;
+        ctx = c;
+        n_tasks = n;
+        next.store(0, std::memory_order_relaxed);
+        wanted_workers = threads - 1;
+        busy = wanted_workers;
+        ++generation;
+        lk.unlock();
+        wake.notify_all();
+        drain();
+        lk.lock();
+        done.wait(lk, [&] { return busy == 0; });
+    }
+};
+
+std::atomic<int> g_num_threads{0};
+Pool* g_pool = nullptr;
+std::once_flag g_pool_once;
+
+void reset_after_fork() { g_pool = new Pool(); }
+
+Pool& pool() {
+    std::call_once(g_pool_once, [] {
+        g_pool = new Pool();
+        pthread_atfork(nullptr, nullptr, reset_after_fork);
+    });
+    return *g_pool;
+}
+
+}  // namespace
+
+int get_num_threads() {
+    int n = g_num_threads.load(std::memory_order_relaxed);
+    if (n == 0) {
+        n = default_num_threads();
+        g_num_threads.store(n, std::memory_order_relaxed);
+    }
+    return n;
+}
+
+void set_num_threads(int n) { g_num_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
+
+void parallel_for_impl(int64_t n_tasks, void (*task)(const void*, int64_t), const void* ctx) {
+    const int threads = static_cast<int>(std::min<int64_t>(get_num_threads(), n_tasks));
+    if (threads <= 1) {
+        for (int64_t t = 0; t < n_tasks; ++t) task(ctx, t);
+        return;
+    }
+    Pool& p = pool();
+    std::unique_lock<std::mutex> exclusive(p.run_lock, std::try_to_lock);
+    if (!exclusive.owns_lock()) {
+        for (int64_t t = 0; t < n_tasks; ++t) task(ctx, t);
+        return;
+    }
+    p.run(threads, n_tasks, task, ctx);
+}
+
+}  // namespace fastlin

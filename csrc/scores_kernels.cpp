@@ -1,0 +1,75 @@
+// The scores losses for one instruction set (compiled once per variant, see
+// isa_namespace.hpp): labels checked first, then blocks of rows on the
+// thread pool, block sums added in order.
+#include <algorithm>
+#include <vector>
+
+#include "loss_functors.hpp"
+#include "parallel.hpp"
+#include "row_loop.hpp"
+#include "scores_losses.hpp"
+
+namespace fastlin::FASTLIN_ISA {
+
+namespace {
+
+// Below this many scores a call stays on one thread: waking the pool costs
+// more than the work (measured: N=1000, C=20 is not faster on two threads).
+constexpr int64_t kMinParallelScores = 1 << 16;
+
+template <class T, class Loss>
+double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
+    const double denom = loss.denominator(b.N);
+    if (mean_of_nothing(r, denom)) {
+        if (b.dS) std::fill(b.dS, b.dS + b.N * b.C, T(0));
+        return reduce_total(r, 0.0, denom);
+    }
+    const double scale = reduction_scale(r, denom);
+    std::vector<double> block_sums(num_sum_blocks(b.N));
+    auto block = [&](int64_t k) {
+        const int64_t b0 = k * kRowsPerSumBlock, b1 = std::min(b0 + kRowsPerSumBlock, b.N);
+        block_sums[k] = apply_row_loss(b0, b1, b.C, b.S + b0 * b.C, b.dS ? b.dS + b0 * b.C : nullptr,
+                                       loss.sample_weight, scale, b.row_loss ? b.row_loss + b0 : nullptr, loss);
+    };
+    const int64_t n_blocks = static_cast<int64_t>(block_sums.size());
+    if (b.N * b.C >= kMinParallelScores) {
+        parallel_for(n_blocks, block);
+    } else {
+        for (int64_t k = 0; k < n_blocks; ++k) block(k);
+    }
+    double total = 0.0;
+    for (double s : block_sums) total += s;
+    return reduce_total(r, total, denom);
+}
+
+template <class T>
+double softmax_hard(const ScoresBatch<T>& b, const int64_t* y, const SoftmaxOptions& o) {
+    return run_scores_loss(b, SoftmaxHardLoss<T>{y, b.C, o}, o.reduction);
+}
+
+template <class T>
+double softmax_soft(const ScoresBatch<T>& b, const T* target, const SoftmaxOptions& o) {
+    return run_scores_loss(b, SoftmaxSoftLoss<T>{target, b.C, o}, o.reduction);
+}
+
+template <class T>
+double svm(const ScoresBatch<T>& b, const int64_t* y, const SvmOptions& o) {
+    return run_scores_loss(b, SvmLoss<T>{y, b.C, o}, o.reduction);
+}
+
+template <class T>
+double squared(const ScoresBatch<T>& b, const T* target, const SquaredOptions& o) {
+    return run_scores_loss(b, SquaredLoss<T>{target, b.C, o}, o.reduction);
+}
+
+}  // namespace
+
+template <class T>
+ScoresKernels<T> scores_kernels() {
+    return {&softmax_hard<T>, &softmax_soft<T>, &svm<T>, &squared<T>, &exp_array<T>};
+}
+
+template ScoresKernels<float> scores_kernels<float>();
+template ScoresKernels<double> scores_kernels<double>();
+
+}  // namespace fastlin::FASTLIN_ISA

@@ -1,0 +1,162 @@
+// SIMD vectors as GCC/Clang vector extensions: one source whose width follows
+// the instruction set it is compiled for (16, 32 or 64 bytes), with exp() in
+// plain vector arithmetic. A vector of 1 lane serves rows shorter than a
+// vector, so each kernel is written once.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "isa_namespace.hpp"
+
+namespace fastlin::FASTLIN_ISA {
+
+#if defined(__AVX512F__)
+inline constexpr int kVectorBytes = 64;
+#elif defined(__AVX2__)
+inline constexpr int kVectorBytes = 32;
+#else
+inline constexpr int kVectorBytes = 16;
+#endif
+
+template <class T, int W>
+struct VecOf {
+    typedef T type __attribute__((vector_size(sizeof(T) * W)));
+};
+template <class T, int W>
+using Vec = typename VecOf<T, W>::type;
+
+// Lanes of a full-width vector of T.
+template <class T>
+inline constexpr int kLanes = kVectorBytes / static_cast<int>(sizeof(T));
+
+template <class V>
+using elem_t = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<V>()[0])>>;
+template <class V>
+inline constexpr int lanes = static_cast<int>(sizeof(V) / sizeof(elem_t<V>));
+// The mask type a comparison of two V gives (lanes of all ones or zeros).
+template <class V>
+using mask_t = decltype(std::declval<V>() < std::declval<V>());
+
+template <class V>
+inline V load(const elem_t<V>* p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+template <class V>
+inline void store(elem_t<V>* p, V v) {
+    __builtin_memcpy(p, &v, sizeof v);
+}
+template <class V>
+inline V splat(elem_t<V> x) {
+    return V{} + x;
+}
+template <class V>
+inline V vmax(V a, V b) {
+    return a > b ? a : b;
+}
+template <class V>
+inline V select(mask_t<V> m, V a, V b) {
+    return m ? a : b;
+}
+// Lane indices 0, 1, ..., W-1.
+template <class V>
+inline V lane_index() {
+    V v{};
+    for (int i = 0; i < lanes<V>; ++i) v[i] = static_cast<elem_t<V>>(i);
+    return v;
+}
+template <class V>
+inline elem_t<V> hsum(V v) {
+    elem_t<V> s = v[0];
+    for (int i = 1; i < lanes<V>; ++i) s += v[i];
+    return s;
+}
+template <class V>
+inline elem_t<V> hmax(V v) {
+    elem_t<V> m = v[0];
+    for (int i = 1; i < lanes<V>; ++i) m = v[i] > m ? v[i] : m;
+    return m;
+}
+
+// Visits a row of n >= lanes<V> values as vectors: f(c, fresh) for c = 0, W,
+// 2W, ... and then once at c = n - W, a vector overlapping the one before,
+// where `fresh` marks the lanes not visited yet (all lanes before that).
+// Overlapping instead of a scalar tail keeps short rows (C = 20) in vectors;
+// a pass that writes must keep the stale lanes as they are.
+template <class V, class F>
+inline void for_each_vector(int64_t n, F&& f) {
+    constexpr int W = lanes<V>;
+    const mask_t<V> all = splat<V>(0) == splat<V>(0);
+    int64_t c = 0;
+    for (; c + W <= n; c += W) f(c, all);
+    if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))));
+}
+
+// exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 split in two
+// parts (Cody-Waite), exp(r) on |r| <= ln2/2 by a polynomial, 2^n built in
+// the exponent bits. n is read off the bits of a value rounded with a "magic"
+// constant, which avoids float->int conversions (AVX2 has none from double
+// to int64).
+// Accuracy, measured by tests/test_vec_math.py against numpy.exp: float32
+// within 2 ulp, float64 within 3 ulp, from log(2^-125) resp. log(2^-1021) up
+// to overflow. Below those the result is 0 (no subnormals: such terms are
+// below rounding in any softmax sum); -inf gives 0, +inf and overflow give
+// inf, NaN stays NaN.
+template <class V>
+inline V exp_approx(V x) {
+    using T = elem_t<V>;
+    constexpr bool f32 = sizeof(T) == 4;
+    using I = Vec<std::conditional_t<f32, int32_t, int64_t>, lanes<V>>;
+    const T hi = f32 ? 88.72283935546875f : 709.782712893384;
+    const T lo = f32 ? -86.64339756999316f : -707.7032713517042;  // log(2^-125), log(2^-1021)
+    const T magic = f32 ? 12582912.0f : 6755399441055744.0;  // 1.5 * 2^23 (2^52): rounds to integers
+    const V xc = x > hi ? splat<V>(hi) : (x < lo ? splat<V>(lo) : x);
+    const V t = xc * static_cast<T>(1.4426950408889634) + magic;
+    const V n = t - magic;
+    const I ni = __builtin_bit_cast(I, t) - __builtin_bit_cast(I, splat<V>(magic));
+    const V r = (xc - n * static_cast<T>(f32 ? 0.693359375 : 6.93145751953125e-1)) -
+                n * static_cast<T>(f32 ? -2.12194440e-4 : 1.42860682030941723212e-6);
+    V p;
+    if constexpr (f32) {
+        // Cephes expf polynomial.
+        p = splat<V>(1.9875691500e-4f);
+        p = p * r + 1.3981999507e-3f;
+        p = p * r + 8.3334519073e-3f;
+        p = p * r + 4.1665795894e-2f;
+        p = p * r + 1.6666665459e-1f;
+        p = p * r + 5.0000001201e-1f;
+    } else {
+        // Taylor series to r^12: truncation error < 2e-17 on |r| <= ln2/2.
+        p = splat<V>(1.0 / 479001600.0);
+        p = p * r + 1.0 / 39916800.0;
+        p = p * r + 1.0 / 3628800.0;
+        p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;
+        p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;
+        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;
+        p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+    }
+    p = p * r * r + r + static_cast<T>(1);
+    // 2^n as 2 * 2^(n-1): n reaches 128 (1024) just below overflow.
+    constexpr int mant = f32 ? 23 : 52, bias_minus_1 = f32 ? 126 : 1022;
+    const V y = p * __builtin_bit_cast(V, (ni + bias_minus_1) << mant) * static_cast<T>(2);
+    return x < lo ? splat<V>(0) : (x > hi ? splat<V>(std::numeric_limits<T>::infinity()) : y);
+}
+
+// exp over an array, for the accuracy tests of exp_approx itself.
+template <class T>
+inline void exp_array(const T* x, T* y, int64_t n) {
+    using V = Vec<T, kLanes<T>>;
+    using V1 = Vec<T, 1>;
+    int64_t i = 0;
+    for (; i + kLanes<T> <= n; i += kLanes<T>) store(y + i, exp_approx(load<V>(x + i)));
+    for (; i < n; ++i) store(y + i, exp_approx(load<V1>(x + i)));
+}
+
+}  // namespace fastlin::FASTLIN_ISA

@@ -1,0 +1,53 @@
+"""Run-time knobs: threads, the instruction-set variant, and a summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+from . import _core
+
+
+def get_num_threads() -> int:
+    """Threads fastlin's kernels use (the BLAS runs single-threaded inside them).
+
+    Starts at ``FASTLIN_NUM_THREADS`` or, without it, the number of cores this
+    process may use. Results are bit-for-bit the same for every thread count.
+    """
+    return _core.get_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Set the threads of fastlin's kernels (``n >= 1``); NumPy's own BLAS is not affected."""
+    _core.set_num_threads(n)
+
+
+def cpu_variant() -> str:
+    """The instruction-set variant of the kernels that runs: ``baseline``, ``avx2`` or ``avx512``.
+
+    Chosen once, at import, as the best the CPU supports; the environment
+    variable ``FASTLIN_CPU`` forces one (a variant the CPU cannot run is
+    refused with a warning and the best supported one runs instead).
+    """
+    return _core.cpu_variant()
+
+
+def show_config(file=None) -> None:
+    """Print the version, the kernel variant, the threads and the BLAS in use."""
+    from . import __version__
+
+    out = file or sys.stdout
+    print(f"fastlin {__version__}", file=out)
+    print(f"  kernels:  {_core.cpu_variant()} (supported: {', '.join(_core.supported_cpu_variants())})", file=out)
+    print(f"  threads:  {_core.get_num_threads()} (each BLAS call inside: {_core.blas_num_threads()})", file=out)
+    print(f"  BLAS:     scipy-openblas32, {_core.blas_config()}", file=out)
+
+
+def _warn_if_forced_variant_refused() -> None:
+    forced = os.environ.get("FASTLIN_CPU", "")
+    if forced and forced != _core.cpu_variant():
+        warnings.warn(
+            f"FASTLIN_CPU={forced!r} is not a variant this CPU can run (supported: "
+            f"{', '.join(_core.supported_cpu_variants())}); running {_core.cpu_variant()!r}",
+            RuntimeWarning, stacklevel=3)

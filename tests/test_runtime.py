@@ -1,0 +1,175 @@
+"""Run-time behaviour: every instruction-set variant against the reference,
+bit-identical results for every thread count, the thread and variant knobs."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import fastlin
+import fastlin.reference as ref
+from conftest import FLOAT_DTYPES, assert_loss_grad_close
+from fastlin import _core
+
+VARIANTS = _core.supported_cpu_variants()
+
+
+@pytest.fixture(params=VARIANTS)
+def variant(request):
+    saved = _core.cpu_variant()
+    _core.set_cpu_variant(request.param)
+    yield request.param
+    _core.set_cpu_variant(saved)
+
+
+@pytest.fixture
+def threads():
+    saved = fastlin.get_num_threads()
+    yield fastlin.set_num_threads
+    fastlin.set_num_threads(saved)
+
+
+def _scores_cases(rng, dtype):
+    # Shapes around the vector widths (4, 8, 16 lanes), with the tail vectors
+    # that overlap the last full one, and a large case that goes to threads.
+    for N, C in [(5, 1), (7, 2), (9, 3), (6, 7), (6, 8), (5, 9), (4, 17), (3, 20), (3, 33), (2, 1000),
+                 (4099, 20)]:
+        S = (rng.standard_normal((N, C)) * 3).astype(dtype)
+        y = rng.integers(0, C, N)
+        yield S, y
+
+
+SCORES_CALLS = [
+    ("softmax", lambda m, S, y: m.softmax_loss(S, y)),
+    ("softmax-smooth-weighted", lambda m, S, y: m.softmax_loss(
+        S, y, label_smoothing=0.1, weight=np.linspace(0.5, 1.5, S.shape[1]), reduction="none")),
+    ("softmax-soft", lambda m, S, y: m.softmax_loss(S, np.full(S.shape, 1.0 / S.shape[1], S.dtype))),
+    ("ww", lambda m, S, y: m.svm_loss(S, y, reduction="sum")),
+    ("ww-squared", lambda m, S, y: m.svm_loss(S, y, squared=True, reduction="none")),
+    ("cs", lambda m, S, y: m.svm_loss(S, y, variant="crammer_singer")),
+    ("squared", lambda m, S, y: m.squared_loss(S, S[::-1].copy())),
+]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("name, call", SCORES_CALLS, ids=[c[0] for c in SCORES_CALLS])
+def test_every_variant_matches_the_reference(variant, name, call, dtype, rng):
+    for S, y in _scores_cases(rng, dtype):
+        assert_loss_grad_close(call(fastlin, S, y), call(ref, S, y), dtype, grad_scale=1.0 / len(S))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_every_variant_runs_the_fused_pass_like_the_reference(variant, dtype, rng):
+    X = rng.standard_normal((300, 37)).astype(dtype)
+    W = rng.standard_normal((21, 37)).astype(dtype)
+    b = rng.standard_normal(21).astype(dtype)
+    y = rng.integers(0, 21, 300)
+    got = fastlin.linear_softmax_loss(X, y, W, b, reg=0.1, return_dX=True)
+    want = ref.linear_softmax_loss(X, y, W, b, reg=0.1, return_dX=True)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol * np.max(np.abs(w)))
+
+
+def _all_functions(rng, dtype):
+    """One call of every public loss, large enough to be split across threads."""
+    N, D, C = 70_001, 5, 20
+    S = rng.standard_normal((N, C)).astype(dtype)
+    y = rng.integers(0, C, N)
+    X = rng.standard_normal((N, D)).astype(dtype)
+    W = rng.standard_normal((C, D)).astype(dtype)
+    b = rng.standard_normal(C).astype(dtype)
+    sw = rng.random(N)
+    return {
+        "softmax": lambda: fastlin.softmax_loss(S, y, sample_weight=sw, label_smoothing=0.05),
+        "softmax-none": lambda: fastlin.softmax_loss(S, y, reduction="none"),
+        "svm": lambda: fastlin.svm_loss(S, y, sample_weight=sw),
+        "svm-cs": lambda: fastlin.svm_loss(S, y, variant="crammer_singer", squared=True),
+        "squared": lambda: fastlin.squared_loss(S, S[::-1].copy()),
+        "linear_softmax": lambda: fastlin.linear_softmax_loss(X, y, W, b, reg=0.1, return_dX=True),
+        "linear_svm": lambda: fastlin.linear_svm_loss(X, y, W, b, return_dX=True),
+        "linear_squared": lambda: fastlin.linear_squared_loss(X, S, W, b, return_dX=True),
+        "linear": lambda: (fastlin.linear(X, W, b),),
+        "linear_backward": lambda: fastlin.linear_backward(S, X, W),
+    }
+
+
+def _as_bytes(result):
+    return [r if isinstance(r, float) else (None if r is None else np.asarray(r).tobytes()) for r in result]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_results_are_bit_identical_for_every_thread_count(threads, dtype, rng):
+    calls = _all_functions(rng, dtype)
+    threads(1)
+    serial = {name: _as_bytes(f()) for name, f in calls.items()}
+    for n in (2, 3, 8):
+        threads(n)
+        for name, f in calls.items():
+            assert _as_bytes(f()) == serial[name], f"{name} differs with {n} threads"
+            assert _as_bytes(f()) == serial[name], f"{name} differs on a repeated run with {n} threads"
+
+
+def test_concurrent_calls_from_python_threads_match_serial_calls(rng):
+    calls = _all_functions(rng, np.float32)
+    serial = {name: _as_bytes(f()) for name, f in calls.items()}
+    failures = []
+
+    def worker(names):
+        for name in names:
+            if _as_bytes(calls[name]()) != serial[name]:
+                failures.append(name)
+
+    names = list(calls)
+    pool = [threading.Thread(target=worker, args=(names[k:] + names[:k],)) for k in range(6)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert failures == []
+
+
+def test_set_num_threads_round_trips_and_rejects_bad_values(threads):
+    threads(3)
+    assert fastlin.get_num_threads() == 3
+    assert _core.blas_num_threads() == 1   # the BLAS runs inside fastlin's own pieces
+    with pytest.raises(ValueError, match="^n: "):
+        fastlin.set_num_threads(0)
+    with pytest.raises(TypeError, match="^n: "):
+        fastlin.set_num_threads(1.5)
+    assert fastlin.get_num_threads() == 3
+
+
+def _run(code, **env):
+    full_env = {k: v for k, v in os.environ.items() if k not in ("FASTLIN_NUM_THREADS", "FASTLIN_CPU")}
+    full_env.update(env)
+    out = subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True, text=True, check=True)
+    return out.stdout.strip(), out.stderr
+
+
+def test_fastlin_num_threads_sets_the_start_value():
+    out, _ = _run("import fastlin; print(fastlin.get_num_threads())", FASTLIN_NUM_THREADS="3")
+    assert out == "3"
+
+
+def test_fastlin_cpu_forces_a_variant():
+    out, _ = _run("import fastlin; print(fastlin.cpu_variant())", FASTLIN_CPU="baseline")
+    assert out == "baseline"
+
+
+def test_fastlin_cpu_that_cannot_run_warns_and_runs_the_best():
+    out, err = _run("import fastlin; print(fastlin.cpu_variant())", FASTLIN_CPU="no-such-cpu")
+    assert out == VARIANTS[-1]
+    assert "FASTLIN_CPU='no-such-cpu'" in err
+
+
+def test_show_config_names_variant_threads_and_blas(capsys):
+    fastlin.show_config()
+    text = capsys.readouterr().out
+    assert fastlin.__version__ in text
+    assert fastlin.cpu_variant() in text
+    assert f"threads:  {fastlin.get_num_threads()}" in text
+    assert "OpenBLAS" in text
