@@ -61,6 +61,9 @@ LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const
     const int64_t N = p.N, D = p.D, K = p.K;
     const std::vector<double> x_mean0 = checked_column_means("X", X, N, D, false);
     const std::vector<double> t_mean0 = checked_column_means("T", Tg, N, K, p.targets_1d);
+    // No targets: W (0, D) and b (0,) are empty, and LAPACK must not see a
+    // system with no right-hand side (gelsd rejects it).
+    if (K == 0) return LeastSquaresMethod::cholesky;
     const std::vector<double> x_mean = p.fit_bias ? x_mean0 : std::vector<double>(D, 0.0);
     const std::vector<double> t_mean = p.fit_bias ? t_mean0 : std::vector<double>(K, 0.0);
     const double ridge = 2.0 * static_cast<double>(N) * p.reg;

@@ -210,7 +210,11 @@ py::tuple linear_softmax_typed(const Model& m, const py::array& y, const FusedOp
     so.weights = {ptr_or_null(cw), ptr_or_null(sw)};
     so.reduction = fo.reduction;
     if (y.dtype().kind() == 'f') {
-        if (y.ndim() != 2 || y.shape(0) != m.N || y.shape(1) != m.C) {
+        if (y.ndim() != 2) {  // as softmax_loss: float labels must be soft labels
+            throw py::type_error("y: expected integer class labels (N,) or float class probabilities (N, C), got " +
+                                 py::str(y.dtype()).cast<std::string>() + " of shape " + shape_str(y));
+        }
+        if (y.shape(0) != m.N || y.shape(1) != m.C) {
             throw std::invalid_argument("y: soft labels must have the shape of the scores (N, C) = (" +
                                         std::to_string(m.N) + ", " + std::to_string(m.C) + "), got shape " +
                                         shape_str(y));

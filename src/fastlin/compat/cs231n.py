@@ -24,10 +24,29 @@ __all__ = ["softmax_loss", "softmax_loss_vectorized", "svm_loss", "svm_loss_vect
 
 
 def _weights_dc(W):
-    W = np.asarray(W)
+    if W is None:
+        raise TypeError("W: expected an array of shape (D, C), got None")
+    try:
+        W = np.asarray(W)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"W: could not be converted to an array ({exc})") from None
+    if W.dtype.kind not in "biuf":
+        raise TypeError(f"W: expected a real numeric array, got dtype {W.dtype}")
     if W.ndim != 2:
         raise ValueError(f"W: expected shape (D, C), got shape {W.shape}")
     return W
+
+
+def _scores_named_x(loss, x, y):
+    """``loss(x, y)``, with errors about the scores naming them ``x``, this
+    module's name for them."""
+    try:
+        return loss(x, y)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        if msg.startswith("S:"):
+            raise type(exc)("x:" + msg[2:]) from None
+        raise
 
 
 def softmax_loss_vectorized(W, X, y, reg):
@@ -72,9 +91,9 @@ def svm_loss_vectorized(W, X, y, reg):
 
 def softmax_loss(x, y):
     """Softmax cross-entropy layer: mean loss of scores ``x`` (N, C) and ``dx``."""
-    return _softmax_loss(x, y)
+    return _scores_named_x(_softmax_loss, x, y)
 
 
 def svm_loss(x, y):
     """Multiclass SVM layer (margin 1): mean loss of scores ``x`` (N, C) and ``dx``."""
-    return _svm_loss(x, y)
+    return _scores_named_x(_svm_loss, x, y)
