@@ -182,22 +182,23 @@ def _quiet():
     return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
-def _finish(L, G, sw, denom, reduction):
+def _finish(L, G, sw, denom, reduction, dtype=None):
     """Apply sample weights and the reduction to per-row losses and gradients.
 
-    ``L`` (N,) are the per-row losses (class weights included) and ``G`` the
-    matching per-row gradients (or None), both in the compute dtype; ``sw`` the
-    float64 sample weights or None; ``denom`` the float64 "mean" denominator.
+    ``L`` (N,) are the per-row losses (class weights included), in the compute
+    dtype or in float64, and ``G`` the matching per-row gradients (or None) in
+    the compute ``dtype`` (``L.dtype`` when not given); ``sw`` the float64
+    sample weights or None; ``denom`` the float64 "mean" denominator. "none"
+    returns the losses in ``dtype``; the reductions sum ``L`` as it is.
     """
-    dtype = L.dtype
+    dtype = L.dtype if dtype is None else np.dtype(dtype)
     with _quiet():
         if sw is not None:
-            swd = sw.astype(dtype)
-            L = L * swd
+            L = L * sw.astype(L.dtype)
             if G is not None:
-                G = G * swd.reshape((-1,) + (1,) * (G.ndim - 1))
+                G = G * sw.astype(dtype).reshape((-1,) + (1,) * (G.ndim - 1))
         if reduction == "none":
-            return L, G
+            return L.astype(dtype, copy=False), G
         total = float(np.sum(L, dtype=np.float64))
         if reduction == "sum":
             return total, G
@@ -439,29 +440,37 @@ def softmax_loss(S, y, *, weight=None, sample_weight=None, ignore_index=-100,
 
     with _quiet():
         m = S.max(axis=1, keepdims=True)       # NaN wins, so a NaN row stays NaN
-        Z = S - m
+        # The loss terms in float64, as the compiled code sums them: the gap
+        # m - s of float32 logits near +-3e38 overflows float32 but not float64.
+        Z = S.astype(_F64) - m                  # s - m <= 0
         E = np.exp(Z)
         sumexp = E.sum(axis=1, keepdims=True)
-        neg_logp = np.log(sumexp) - Z           # -log p_ic
+        lse = np.log(sumexp)                    # log-sum-exp minus m
+        neg_logp = lse - Z                      # -log p_ic, float64
+        P = (E / sumexp).astype(dtype)          # p_ic; the gradient is in dtype
 
         if soft:
             t = np.asarray(y, dtype=dtype)
             if eps > 0.0:
                 t = t * (1.0 - eps) + eps / C
             q = wd * t                          # weighted (smoothed) target
-            L = np.where(q != 0, q * neg_logp, 0).sum(axis=1).astype(dtype, copy=False)
+            q64 = q.astype(_F64)
+            # sum_c q_c (m - s_c) + (sum_c q_c) lse: a class with q_c == 0 adds
+            # nothing to the first sum (0 log 0 = 0), while a NaN in the row
+            # still reaches the loss through lse even when the target is all 0.
+            L = np.where(q != 0, -q64 * Z, 0).sum(axis=1) + q64.sum(axis=1) * lse[:, 0]
             denom = float(N) if sw is None else float(sw.sum())
             G = None
             if grad:
-                # p * sum_c q_c - q, with p = E / sumexp folded into one scale per row
-                G = E * (q.sum(axis=1, keepdims=True) / sumexp) - q
+                G = P * q.sum(axis=1, keepdims=True) - q   # p * sum_c q_c - q
         else:
             labels, keep = _check_labels(y, N, C, ignore_index)
             wy = wd[labels]
-            L = (1.0 - eps) * wy * neg_logp[rows, labels]
+            wd64 = wd.astype(_F64)
+            L = (1.0 - eps) * wd64[labels] * neg_logp[rows, labels]
             if eps > 0.0:
-                L = L + (eps / C) * (neg_logp * wd).sum(axis=1)
-            L = np.where(keep, L, 0).astype(dtype, copy=False)
+                L = L + (eps / C) * (neg_logp * wd64).sum(axis=1)
+            L = np.where(keep, L, 0)
             cw = np.ones(N) if w is None else w[labels]       # float64
             if sw is not None:
                 cw = cw * sw
@@ -469,12 +478,12 @@ def softmax_loss(S, y, *, weight=None, sample_weight=None, ignore_index=-100,
             G = None
             if grad:
                 Q = (1.0 - eps) * wy + (eps / C) * wd.sum()   # sum_c q_ic
-                G = E * (Q[:, None] / sumexp)                # p * sum_c q_c
+                G = P * Q[:, None]                           # p * sum_c q_c
                 G[rows, labels] -= (1.0 - eps) * wy
                 if eps > 0.0:
                     G -= (eps / C) * wd
                 G[~keep] = 0
-        return _finish(L, G, sw, denom, reduction)
+        return _finish(L, G, sw, denom, reduction, dtype)
 
 
 def svm_loss(S, y, *, margin=1.0, squared=False, variant="weston_watkins",
