@@ -41,23 +41,56 @@ inline void scale_only(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
         for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
 }
 
-// C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, row-major.
-inline void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-    if (M == 0 || N == 0) return;
-    if (K == 0) return scale_only(M, N, beta, C, ldc);
-    scipy_cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                      to_blasint(M, "M"), to_blasint(N, "N"), to_blasint(K, "K"), alpha, A, ld(lda), B, ld(ldb),
-                      beta, C, ld(ldc));
-}
+template <class T>
+struct Routines;
+template <>
+struct Routines<float> {
+    static constexpr auto gemm = &scipy_cblas_sgemm;
+    static constexpr auto gemv = &scipy_cblas_sgemv;
+    static constexpr auto ger = &scipy_cblas_sger;
+};
+template <>
+struct Routines<double> {
+    static constexpr auto gemm = &scipy_cblas_dgemm;
+    static constexpr auto gemv = &scipy_cblas_dgemv;
+    static constexpr auto ger = &scipy_cblas_dger;
+};
 
-inline void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
-                 int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+// C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, row-major.
+// One row (M = 1) goes to gemv and an outer product (K = 1) to ger: gemm
+// would first pack all of op(B), which for one image (N = 1) costs more
+// than the product itself.
+template <class T>
+inline void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                 const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+    using R = Routines<T>;
     if (M == 0 || N == 0) return;
     if (K == 0) return scale_only(M, N, beta, C, ldc);
-    scipy_cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                      to_blasint(M, "M"), to_blasint(N, "N"), to_blasint(K, "K"), alpha, A, ld(lda), B, ld(ldb),
-                      beta, C, ld(ldc));
+    if (M == 1) {
+        // c = alpha op(B)^T a + beta c, with a the one row of op(A).
+        R::gemv(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, to_blasint(trans_b ? N : K, "N"),
+                to_blasint(trans_b ? K : N, "K"), alpha, B, ld(ldb), A, trans_a ? ld(lda) : 1, beta, C, 1);
+        return;
+    }
+    if (K == 1) {
+        // C = beta C + alpha a b^T, a the column of op(A), b the row of op(B);
+        // with beta = 0 written in one pass rather than zeroed, then updated.
+        if (beta == T(0)) {
+            for (int64_t i = 0; i < M; ++i) {
+                const T ai = alpha * A[trans_a ? i : i * lda];
+                T* c = C + i * ldc;
+                for (int64_t j = 0; j < N; ++j) c[j] = ai * B[trans_b ? j * ldb : j];
+            }
+            return;
+        }
+        if (beta != T(1)) scale_only(M, N, beta, C, ldc);
+        R::ger(CblasRowMajor, to_blasint(M, "M"), to_blasint(N, "N"), alpha, A, trans_a ? 1 : ld(lda), B,
+               trans_b ? ld(ldb) : 1, C, ld(ldc));
+        return;
+    }
+    R::gemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+            to_blasint(M, "M"), to_blasint(N, "N"), to_blasint(K, "K"), alpha, A, ld(lda), B, ld(ldb), beta, C,
+            ld(ldc));
 }
 
 // Upper triangle of C (N x N) = alpha * A^T A + beta * C, with A (K x N) row-major.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "isa_namespace.hpp"
 
@@ -68,17 +69,35 @@ inline V lane_index() {
     for (int i = 0; i < lanes<V>; ++i) v[i] = static_cast<elem_t<V>>(i);
     return v;
 }
+// The two halves of a vector, as vectors of half the lanes.
+template <class V, std::size_t... I>
+inline auto low_half(V v, std::index_sequence<I...>) {
+    return __builtin_shufflevector(v, v, I...);
+}
+template <class V, std::size_t... I>
+inline auto high_half(V v, std::index_sequence<I...>) {
+    return __builtin_shufflevector(v, v, (I + sizeof...(I))...);
+}
+
+// Horizontal sum and max as trees of half-width operations (log2 W steps),
+// not W - 1 scalar extractions: once per row, they matter for short rows.
 template <class V>
 inline elem_t<V> hsum(V v) {
-    elem_t<V> s = v[0];
-    for (int i = 1; i < lanes<V>; ++i) s += v[i];
-    return s;
+    if constexpr (lanes<V> == 1) {
+        return v[0];
+    } else {
+        constexpr auto half = std::make_index_sequence<lanes<V> / 2>{};
+        return hsum(low_half(v, half) + high_half(v, half));
+    }
 }
 template <class V>
 inline elem_t<V> hmax(V v) {
-    elem_t<V> m = v[0];
-    for (int i = 1; i < lanes<V>; ++i) m = v[i] > m ? v[i] : m;
-    return m;
+    if constexpr (lanes<V> == 1) {
+        return v[0];
+    } else {
+        constexpr auto half = std::make_index_sequence<lanes<V> / 2>{};
+        return hmax(vmax(low_half(v, half), high_half(v, half)));
+    }
 }
 
 // Visits a row of n >= lanes<V> values as vectors: f(c, fresh) for c = 0, W,
