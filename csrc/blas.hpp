@@ -13,12 +13,19 @@
 
 namespace fastlin::blas {
 
-// Threads OpenBLAS uses inside one call (fastlin keeps it equal to its own
-// thread count, see python/register_runtime.cpp), and its build description.
+// Threads OpenBLAS uses inside one call, and its build description.
 inline void set_num_threads(int n) { scipy_openblas_set_num_threads(n); }
 inline int get_num_threads() { return scipy_openblas_get_num_threads(); }
 inline const char* config() { return scipy_openblas_get_config(); }
 inline const char* core_name() { return scipy_openblas_get_corename(); }
+
+// fastlin calls the BLAS single-threaded from its own pieces of work
+// (linear.hpp says why). Called at each entry point, on the calling thread,
+// before any piece runs: something else in the process (threadpoolctl's
+// limits, which reach every OpenBLAS loaded) may have changed the count.
+inline void use_one_thread() {
+    if (get_num_threads() != 1) set_num_threads(1);
+}
 
 // OpenBLAS's integers are 32-bit: a size beyond that is refused with a clear
 // message rather than silently wrapped.

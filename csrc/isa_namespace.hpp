@@ -1,10 +1,8 @@
-// Kernel sources are compiled once per instruction set (CMakeLists.txt), each
-// time with -DFASTLIN_ISA=<baseline|avx2|avx512>, and put everything they
-// define inside namespace fastlin::FASTLIN_ISA: inline helpers compiled with
-// different flags must not share a name, or the linker would keep one copy
-// for all variants. Only headers of that kind include this one.
+// Included by every header of SIMD code: they may only be read inside the
+// instruction-set region of a kernel source (isa_begin.hpp says why), and
+// put what they define inside namespace fastlin::FASTLIN_ISA.
 #pragma once
 
-#ifndef FASTLIN_ISA
-#error "kernel sources are compiled with -DFASTLIN_ISA=baseline|avx2|avx512"
+#ifndef FASTLIN_ISA_REGION
+#error "include isa_begin.hpp before any header of SIMD code"
 #endif

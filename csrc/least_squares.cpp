@@ -58,6 +58,9 @@ double upper_symmetric_one_norm(const std::vector<double>& A, int64_t n) {
 
 template <class T>
 LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const T* Tg, double* W, double* b) {
+    // One thread, with the BLAS single-threaded: the sums over N of X^T X
+    // are then the same for every thread count.
+    blas::use_one_thread();
     const int64_t N = p.N, D = p.D, K = p.K;
     const std::vector<double> x_mean0 = checked_column_means("X", X, N, D, false);
     const std::vector<double> t_mean0 = checked_column_means("T", Tg, N, K, p.targets_1d);

@@ -25,6 +25,7 @@ void linear_forward_serial(const T* X, const T* W, const T* b, int64_t N, int64_
 
 template <class T>
 void linear_forward(const T* X, const T* W, const T* b, int64_t N, int64_t D, int64_t C, T* S) {
+    blas::use_one_thread();
     parallel_for(num_pieces(N, kPieceRows), [&](int64_t k) {
         const int64_t i0 = k * kPieceRows, n = std::min(kPieceRows, N - i0);
         linear_forward_serial(X + i0 * D, W, b, n, D, C, S + i0 * C, C);
@@ -34,6 +35,7 @@ void linear_forward(const T* X, const T* W, const T* b, int64_t N, int64_t D, in
 template <class T>
 void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, int64_t C, T* dX, T* dW,
                      T* db) {
+    blas::use_one_thread();
     if (dX) {
         parallel_for(num_pieces(N, kPieceRows), [&](int64_t k) {
             const int64_t i0 = k * kPieceRows, n = std::min(kPieceRows, N - i0);

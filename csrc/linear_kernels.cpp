@@ -1,14 +1,9 @@
 // The fused linear + loss passes for one instruction set (compiled once per
-// variant, see isa_namespace.hpp). How the work is cut: FusedPlan in
+// variant, see isa_begin.hpp). How the work is cut: FusedPlan in
 // linear_losses.hpp.
-#include <algorithm>
-#include <vector>
+#include "isa_begin.hpp"
 
-#include "blas.hpp"
-#include "linear.hpp"
-#include "linear_losses.hpp"
 #include "loss_functors.hpp"
-#include "parallel.hpp"
 #include "row_loop.hpp"
 
 namespace fastlin::FASTLIN_ISA {
@@ -175,3 +170,5 @@ template LinearKernels<float> linear_kernels<float>();
 template LinearKernels<double> linear_kernels<double>();
 
 }  // namespace fastlin::FASTLIN_ISA
+
+#include "isa_end.hpp"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "blas.hpp"
 #include "cpu_dispatch.hpp"
 
 namespace fastlin {
@@ -41,6 +42,7 @@ template <class T>
 const LinearKernels<T>& kernels() {
     static const LinearKernels<T> table[] = {baseline::linear_kernels<T>(), avx2::linear_kernels<T>(),
                                              avx512::linear_kernels<T>()};
+    blas::use_one_thread();
     return table[static_cast<int>(active_isa())];
 }
 

@@ -1,13 +1,10 @@
 // The scores losses for one instruction set (compiled once per variant, see
-// isa_namespace.hpp): labels checked first, then blocks of rows on the
+// isa_begin.hpp): labels checked first, then blocks of rows on the
 // thread pool, block sums added in order.
-#include <algorithm>
-#include <vector>
+#include "isa_begin.hpp"
 
 #include "loss_functors.hpp"
-#include "parallel.hpp"
 #include "row_loop.hpp"
-#include "scores_losses.hpp"
 
 namespace fastlin::FASTLIN_ISA {
 
@@ -73,3 +70,5 @@ template ScoresKernels<float> scores_kernels<float>();
 template ScoresKernels<double> scores_kernels<double>();
 
 }  // namespace fastlin::FASTLIN_ISA
+
+#include "isa_end.hpp"

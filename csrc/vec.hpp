@@ -13,13 +13,7 @@
 
 namespace fastlin::FASTLIN_ISA {
 
-#if defined(__AVX512F__)
-inline constexpr int kVectorBytes = 64;
-#elif defined(__AVX2__)
-inline constexpr int kVectorBytes = 32;
-#else
-inline constexpr int kVectorBytes = 16;
-#endif
+inline constexpr int kVectorBytes = FASTLIN_ISA_LEVEL == 2 ? 64 : FASTLIN_ISA_LEVEL == 1 ? 32 : 16;
 
 template <class T, int W>
 struct VecOf {
