@@ -1,17 +1,18 @@
 #include "array_args.hpp"
 
 #include <cmath>
-#include <sstream>
 
 namespace fastlin::bind {
 
+// Plain string building, no iostreams: a module whose libstdc++ is linked
+// statically (as some toolchains do) meets the process's own libstdc++ in
+// the iostream locale machinery and crashes there (seen with GCC 13 on the
+// 16-core machine); std::to_string does not touch it.
 std::string shape_str(const py::array& a) {
-    std::ostringstream s;
-    s << '(';
-    for (py::ssize_t d = 0; d < a.ndim(); ++d) s << (d ? ", " : "") << a.shape(d);
-    if (a.ndim() == 1) s << ',';
-    s << ')';
-    return s.str();
+    std::string s = "(";
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
+    if (a.ndim() == 1) s += ',';
+    return s + ')';
 }
 
 py::array as_numeric_array(py::handle obj, const char* name) {
