@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import fastlin
 import fastlin.reference
+
+# Hypothesis profiles for tests/test_fuzz.py: "ci" (the default; derandomised,
+# so CI checks the same examples every run) and "long" (the issue-6 run of
+# over 100,000 generated inputs), chosen by FASTLIN_HYPOTHESIS_PROFILE.
+_FUZZ_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=_FUZZ_HEALTH)
+settings.register_profile("long", max_examples=20_000, deadline=None, database=None,
+                          suppress_health_check=_FUZZ_HEALTH)
+settings.load_profile(os.environ.get("FASTLIN_HYPOTHESIS_PROFILE", "ci"))
 
 # The compiled package and the NumPy oracle: every API test that does not
 # compare the two runs against both.

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import fastlin
+import fastlin.compat.cs231n as cs231n
 import fastlin.reference as ref
 from conftest import FLOAT_DTYPES, assert_loss_grad_close
 from fastlin import _core
@@ -83,6 +84,10 @@ def _all_functions(rng, dtype):
     W = rng.standard_normal((C, D)).astype(dtype)
     b = rng.standard_normal(C).astype(dtype)
     sw = rng.random(N)
+    cw = rng.uniform(0.5, 1.5, C)
+    soft = rng.random((N, C)).astype(dtype)
+    y_ignored = np.where(rng.random(N) < 0.1, -100, y)
+    X_singular = np.concatenate([X, X[:, :2]], axis=1)     # repeated columns: the SVD path
     return {
         "softmax": lambda: fastlin.softmax_loss(S, y, sample_weight=sw, label_smoothing=0.05),
         "softmax-none": lambda: fastlin.softmax_loss(S, y, reduction="none"),
@@ -94,11 +99,46 @@ def _all_functions(rng, dtype):
         "linear_squared": lambda: fastlin.linear_squared_loss(X, S, W, b, return_dX=True),
         "linear": lambda: (fastlin.linear(X, W, b),),
         "linear_backward": lambda: fastlin.linear_backward(S, X, W),
+        # Every other public function and option path (issue 6, items 3 and 4).
+        "softmax-soft-smooth": lambda: fastlin.softmax_loss(S, soft, label_smoothing=0.1, weight=cw,
+                                                            reduction="sum"),
+        "softmax-ignore-weighted": lambda: fastlin.softmax_loss(S, y_ignored, weight=cw, sample_weight=sw),
+        "softmax-nograd": lambda: fastlin.softmax_loss(S, y, grad=False),
+        "svm-ww-squared-weighted": lambda: fastlin.svm_loss(S, y, squared=True, margin=0.5, weight=cw,
+                                                            reduction="none"),
+        "svm-cs-weighted": lambda: fastlin.svm_loss(S, y, variant="crammer_singer", sample_weight=sw,
+                                                    weight=cw, reduction="sum"),
+        "squared-weighted-none": lambda: fastlin.squared_loss(S, S[::-1].copy(), sample_weight=sw,
+                                                              reduction="none"),
+        "squared-1d": lambda: fastlin.squared_loss(S[:, 0], S[:, 1]),
+        "linear_softmax-soft-smooth": lambda: fastlin.linear_softmax_loss(
+            X, soft, W, b, label_smoothing=0.1, weight=cw, sample_weight=sw, return_dX=True),
+        "linear_softmax-none-ignore": lambda: fastlin.linear_softmax_loss(
+            X, y_ignored, W, reg=0.5, reduction="none", return_dX=True),
+        "linear_svm-cs-squared": lambda: fastlin.linear_svm_loss(
+            X, y, W, b, variant="crammer_singer", squared=True, weight=cw, reduction="sum", reg=0.1),
+        "linear_svm-ww-squared-none": lambda: fastlin.linear_svm_loss(
+            X, y, W, squared=True, sample_weight=sw, reduction="none", return_dX=True),
+        "linear_squared-weighted": lambda: fastlin.linear_squared_loss(
+            X, S, W, b, sample_weight=sw, reduction="sum", reg=0.2, return_dX=True),
+        "linear-nobias-single": lambda: (fastlin.linear(X, W), fastlin.linear(X[3], W, b)),
+        "linear_backward-single": lambda: fastlin.linear_backward(S[7], X[7], W),
+        "bias_trick": lambda: fastlin.bias_trick(X, W, b),
+        "least_squares": lambda: fastlin.least_squares(X, S, reg=0.0),
+        "least_squares-ridge-nobias": lambda: fastlin.least_squares(X, S, reg=0.3, fit_bias=False),
+        "least_squares-singular": lambda: fastlin.least_squares(X_singular, S[:, :3]),
+        "cs231n.softmax_loss_vectorized": lambda: cs231n.softmax_loss_vectorized(W.T, X, y, 0.1),
+        "cs231n.svm_loss_vectorized": lambda: cs231n.svm_loss_vectorized(W.T, X, y, 0.1),
+        "cs231n.softmax_loss": lambda: cs231n.softmax_loss(S, y),
+        "cs231n.svm_loss": lambda: cs231n.svm_loss(S, y),
     }
 
 
 def _as_bytes(result):
-    return [r if isinstance(r, float) else (None if r is None else np.asarray(r).tobytes()) for r in result]
+    # dtype and shape too: equal bytes of a different shape are not the same result.
+    return [r if isinstance(r, float) else
+            (None if r is None else (np.asarray(r).dtype.str, np.shape(r), np.asarray(r).tobytes()))
+            for r in result]
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -113,8 +153,9 @@ def test_results_are_bit_identical_for_every_thread_count(threads, dtype, rng):
             assert _as_bytes(f()) == serial[name], f"{name} differs on a repeated run with {n} threads"
 
 
-def test_concurrent_calls_from_python_threads_match_serial_calls(rng):
-    calls = _all_functions(rng, np.float32)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_concurrent_calls_from_python_threads_match_serial_calls(dtype, rng):
+    calls = _all_functions(rng, dtype)
     serial = {name: _as_bytes(f()) for name, f in calls.items()}
     failures = []
 
