@@ -150,7 +150,8 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
                                      double margin, bool squared, double gscale, T* g) {
     return with_row_vector<T>(C, [&](auto v) {
         using V = decltype(v);
-        const T shift = static_cast<T>(margin) - s[y];
+        const V sy = splat<V>(s[y]);
+        const T mg = static_cast<T>(margin);
         const double wy = class_weight ? class_weight[y] : 1.0;
         const T gw = static_cast<T>(gscale * wy);
         const V yv = splat<V>(static_cast<T>(y));
@@ -161,7 +162,9 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
         for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
             // Lanes already visited and the target's own lane count zero.
             const mask_t<V> counted = fresh & (lane_index<V>() + static_cast<T>(c) != yv);
-            const V h = select<V>(counted, hinge<V>(load<V>(s + c) + shift), V{});
+            // (s_j - s_y) + margin, in that order: with |s| ~ 3e38 the margin
+            // must not be rounded away into s_y first.
+            const V h = select<V>(counted, hinge<V>((load<V>(s + c) - sy) + mg), V{});
             loss += squared ? h * h : h;
             if (g) {
                 const mask_t<V> on = h > 0;

@@ -77,20 +77,10 @@ def test_minus_inf_on_masked_classes_and_on_the_target(module, dtype):
     assert np.isfinite(soft).all() and np.isfinite(dsoft).all()
 
 
-# The compiled Weston-Watkins row (csrc/row_losses.hpp, svm_weston_watkins_row)
-# computes s_j + (margin - s_y): for |s| >> margin / eps the margin is rounded
-# away (1 - 3e38 == -3e38), so equal rows of 3e38 give 0 instead of C - 1.
-# Reported, not fixed here: that file is being rewritten elsewhere.
-_SVM_MARGIN_ABSORBED = pytest.mark.xfail(
-    reason="compiled svm folds margin - s_y first; the margin vanishes next to |s| ~ 3e38", strict=True)
-
-
 @pytest.mark.parametrize("module", MODULES)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("value", [0.0, -7.5, 1e4, F32_HUGE, -F32_HUGE])
-def test_all_equal_rows(module, dtype, value, request):
-    if module is fastlin and abs(value) == F32_HUGE:
-        request.applymarker(_SVM_MARGIN_ABSORBED)
+def test_all_equal_rows(module, dtype, value):
     C = 5
     S = np.full((3, C), value, dtype)
     y = np.array([0, 2, 4])
