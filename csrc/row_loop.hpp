@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "isa_namespace.hpp"
 #include "reduction.hpp"
@@ -16,16 +17,47 @@ namespace fastlin::FASTLIN_ISA {
 // sample_weight[i] * loss_i and writes each term to row_out[i - begin] when
 // row_out is not null (reduction "none"). `loss(i, s_row, gscale, g_row)`
 // takes the global row index i, for its label.
+template <class T, class RowLoss, class = void>
+struct has_rows : std::false_type {};
+template <class T, class RowLoss>
+struct has_rows<T, RowLoss, std::void_t<decltype(RowLoss::kRows)>> : std::true_type {};
+
 template <class T, class RowLoss>
 double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G, const double* sample_weight,
                       double scale, T* row_out, const RowLoss& loss) {
     double total = 0.0;
-    for (int64_t i = begin; i < end; ++i) {
+    for (int64_t i = begin; i < end;) {
+        // Several rows at once where the loss offers it; the grouping depends
+        // on the rows' position and labels only, never on the threads.
+        if constexpr (has_rows<T, RowLoss>::value) {
+            constexpr int R = RowLoss::kRows;
+            if (i + R <= end) {
+                const T* s[R];
+                T* g[R];
+                double sw[R], gs[R], li[R];
+                for (int r = 0; r < R; ++r) {
+                    s[r] = S + (i + r - begin) * C;
+                    g[r] = G ? G + (i + r - begin) * C : nullptr;
+                    sw[r] = sample_weight ? sample_weight[i + r] : 1.0;
+                    gs[r] = sw[r] * scale;
+                }
+                if (loss.rows(i, s, gs, g, li)) {
+                    for (int r = 0; r < R; ++r) {
+                        const double term = sw[r] * li[r];
+                        if (row_out) row_out[i + r - begin] = static_cast<T>(term);
+                        total += term;
+                    }
+                    i += R;
+                    continue;
+                }
+            }
+        }
         const int64_t r = i - begin;
         const double sw = sample_weight ? sample_weight[i] : 1.0;
         const double li = sw * loss(i, S + r * C, sw * scale, G ? G + r * C : nullptr);
         if (row_out) row_out[r] = static_cast<T>(li);
         total += li;
+        ++i;
     }
     return total;
 }

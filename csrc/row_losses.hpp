@@ -106,6 +106,53 @@ inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* c
     });
 }
 
+// Plain softmax cross-entropy (no class weights, no label smoothing) of R
+// rows at once: softmax_hard_row's arithmetic, step for step, with the R
+// rows' steps interleaved. One row is a chain of dependent steps (max, exp,
+// sum, log, division, scaling) too long for the CPU to overlap with the next
+// row when rows are short (C = 20); R independent chains side by side fill
+// its pipelines (measured: see SoftmaxHardLoss::rows).
+template <int R, class T>
+inline void softmax_plain_rows(const T* const* s, int64_t C, const int64_t* y, const double* gscale, T* const* g,
+                               double* loss) {
+    with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        V mv[R];
+        for (int r = 0; r < R; ++r) mv[r] = splat<V>(-std::numeric_limits<T>::infinity());
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V>) {
+            for (int r = 0; r < R; ++r) mv[r] = vmax(mv[r], load<V>(s[r] + c));
+        });
+        T m[R];
+        double gap[R];
+        for (int r = 0; r < R; ++r) {
+            m[r] = hmax(mv[r]);
+            gap[r] = static_cast<double>(m[r]) - s[r][y[r]];  // before g (maybe s) is written
+        }
+        V sv[R] = {};
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+            for (int r = 0; r < R; ++r) {
+                const V e = exp_approx(load<V>(s[r] + c) - m[r]);
+                sv[r] += select<V>(fresh, e, V{});
+                if (g[r]) store(g[r] + c, select<V>(fresh, e, load<V>(g[r] + c)));
+            }
+        });
+        T p_scale[R];
+        for (int r = 0; r < R; ++r) {
+            const T sum = hsum(sv[r]);
+            loss[r] = gap[r] + std::log(sum);
+            p_scale[r] = static_cast<T>(gscale[r] / sum);
+        }
+        if (!g[0]) return;
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+            for (int r = 0; r < R; ++r) {
+                const V old = load<V>(g[r] + c);
+                store(g[r] + c, select<V>(fresh, old * p_scale[r], old));
+            }
+        });
+        for (int r = 0; r < R; ++r) g[r][y[r]] -= static_cast<T>(gscale[r]);
+    });
+}
+
 // Softmax cross-entropy with soft labels t (a row of class probabilities):
 //   -sum_c w_c t'_c log p_c,  t' = t (1-eps) + eps/C.
 // A class with t'_c == 0 adds nothing, even where p_c == 0 (0 log 0 = 0), so a
