@@ -239,7 +239,9 @@ def test_fused_losses(data, model, fn):
     with np.errstate(all="ignore"):
         want = _reference_with_G(fn, X, y, W, b, kw)
     got = getattr(fastlin, fn)(X, y, W, b, **kw)
-    assert_lossgrad_close(got, want, X, W, dtype, reg=kw["reg"])
+    weights = {"sample_weight": kw["sample_weight"], "weight": kw.get("weight")}
+    assert_lossgrad_close(got, want, X, W, dtype, reg=kw["reg"],
+                          g_scale=_term_scale(y, weights, N, kw["reduction"]))
 
 
 @given(data=st.data(), model=_model(), single=st.booleans())

@@ -58,8 +58,13 @@ def assert_product_close(actual, expected, dtype, terms, what):
     assert_close(actual, expected, dtype, what, scale=scale)
 
 
-def assert_lossgrad_close(got, want, X, W, dtype, reg=0.0):
-    """Two LossGrad results for the same (exactly scored) inputs agree."""
+def assert_lossgrad_close(got, want, X, W, dtype, reg=0.0, g_scale=0.0):
+    """Two LossGrad results for the same (exactly scored) inputs agree.
+
+    ``g_scale`` is the size of the terms each entry of the scores' gradient G
+    is computed from (``sample_weight * weight / denominator``): where G
+    cancels to about 0 (C = 1, where p = 1), its rounding is that of those
+    terms, not of its own tiny value."""
     assert isinstance(got, fastlin.LossGrad)
     if isinstance(want.loss, np.ndarray):
         assert got.loss.dtype == want.loss.dtype and got.loss.shape == want.loss.shape
@@ -69,7 +74,7 @@ def assert_lossgrad_close(got, want, X, W, dtype, reg=0.0):
 
     # dW = G^T X + 2 reg W: the terms are |G|^T |X|, bounded through |dW| itself
     # would hide cancellation, so use the reference's own G (recomputed).
-    G = _reference_scores_grad(want, X, W)
+    G = np.abs(_reference_scores_grad(want, X, W)) + g_scale
     assert_product_close(got.dW, want.dW, dtype, _product_terms(G.T, X) + 2 * reg * np.abs(W), "dW")
     if want.db is None:
         assert got.db is None
