@@ -225,6 +225,37 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
     });
 }
 
+// The first class c != y with s[c] == value (a NaN value: the first NaN),
+// vector by vector: a scalar scan that stops at the first hit costs C/2
+// compares a row at C = 1000. `value` must occur at some c != y.
+template <class T>
+inline int64_t first_other_equal(const T* s, int64_t C, int64_t y, T value) {
+    return with_row_vector<T>(C, [&](auto v) -> int64_t {
+        using V = decltype(v);
+        constexpr int W = lanes<V>;
+        const V yv = splat<V>(static_cast<T>(y)), target = splat<V>(value);
+        const bool nan = value != value;
+        auto first_in = [&](int64_t c, mask_t<V> fresh) -> int64_t {
+            const V sc = load<V>(s + c);
+            const mask_t<V> hit = fresh & (lane_index<V>() + static_cast<T>(c) != yv) &
+                                  (nan ? sc != sc : sc == target);
+            if (!(hsum(select<V>(hit, splat<V>(1), V{})) > 0)) return -1;
+            for (int l = 0; l < W; ++l)
+                if (hit[l]) return c + l;
+            return -1;
+        };
+        const mask_t<V> all = splat<V>(0) == splat<V>(0);
+        int64_t c = 0;
+        for (; c + W <= C; c += W)
+            if (const int64_t j = first_in(c, all); j >= 0) return j;
+        if (c < C) {
+            const int64_t j = first_in(C - W, lane_index<V>() >= splat<V>(static_cast<T>(c - (C - W))));
+            if (j >= 0) return j;
+        }
+        return y == 0 ? 1 : 0;  // not reached when value occurs at some c != y
+    });
+}
+
 // Multiclass SVM, Crammer-Singer: w_y * max(0, margin + max_{j != y} s_j - s_y)^p.
 // Ties in the max give the gradient to the first maximising class; a NaN
 // counts as the maximum.
@@ -248,18 +279,13 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
         });
         return hsum(nan) > 0 ? std::numeric_limits<T>::quiet_NaN() : hmax(m);
     });
-    int64_t jmax = y == 0 ? 1 : 0;
-    for (int64_t c = 0; c < C; ++c) {
-        if (c != y && (mx != mx ? s[c] != s[c] : s[c] == mx)) {
-            jmax = c;
-            break;
-        }
-    }
-    const T h = hinge(Vec<T, 1>{s[jmax] - s[y] + static_cast<T>(margin)})[0];
+    const T h = hinge(Vec<T, 1>{mx - s[y] + static_cast<T>(margin)})[0];
     const double wy = class_weight ? class_weight[y] : 1.0;
     if (g) {
+        // The class that gets the gradient is found before g (maybe s) is cleared.
+        const int64_t jmax = h > 0 ? first_other_equal(s, C, y, mx) : -1;
         for (int64_t c = 0; c < C; ++c) g[c] = 0;
-        if (h > 0) {
+        if (jmax >= 0) {
             const T gc = static_cast<T>(gscale * wy * (squared ? 2.0 * h : 1.0));
             g[jmax] = gc;
             g[y] = -gc;
