@@ -6,13 +6,15 @@ dtype of ``X``, ``W`` and ``b`` is float32 when each of them is float32 (or
 float16, or bool), float64 otherwise. C-contiguous arrays of that dtype avoid
 a copy; any other strides or dtypes are converted once.
 
-The fused ``linear_*_loss`` functions work through ``X`` in blocks of rows
-(at most about 1 MiB of scores per block, at least 64 rows): the block's
-scores ``X_blk @ W.T + b``, then the loss and its gradient written over the
-scores in place, then ``dW += G_blk.T @ X_blk``, ``db += G_blk.sum(0)`` and
-``dX_blk = G_blk @ W`` while the block is still in cache. The ``(N, C)``
-scores are never held in memory: beyond the inputs and outputs the memory is
-``O(block x C)``. Blocks are visited in order, so results are deterministic.
+The fused ``linear_*_loss`` functions work through ``X`` in blocks of rows:
+the block's scores ``X_blk @ W.T + b``, then the loss and its gradient
+written over the scores in place, then ``dW += G_blk.T @ X_blk``,
+``db += G_blk.sum(0)`` and ``dX_blk = G_blk @ W`` while the block is still in
+cache. The ``(N, C)`` scores are never held in memory: beyond the inputs and
+outputs the memory is ``O(block x C)`` (and, for a small ``dW``, up to 16
+private partials of it, 32 MiB at most). How the work is cut depends on the
+shapes only, never on the thread count, so results are bit-for-bit the same
+for any number of threads (csrc/linear_losses.hpp, FusedPlan).
 """
 
 from __future__ import annotations
