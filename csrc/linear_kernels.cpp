@@ -139,31 +139,19 @@ double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction 
     return result;
 }
 
-template <class T>
-double softmax_hard(const LinearLossBatch<T>& a, const int64_t* y, const SoftmaxOptions& o) {
-    return run_linear_loss(a, SoftmaxHardLoss<T>{y, a.C, o}, o.reduction);
-}
-
-template <class T>
-double softmax_soft(const LinearLossBatch<T>& a, const T* target, const SoftmaxOptions& o) {
-    return run_linear_loss(a, SoftmaxSoftLoss<T>{target, a.C, o}, o.reduction);
-}
-
-template <class T>
-double svm(const LinearLossBatch<T>& a, const int64_t* y, const SvmOptions& o) {
-    return run_linear_loss(a, SvmLoss<T>{y, a.C, o}, o.reduction);
-}
-
-template <class T>
-double squared(const LinearLossBatch<T>& a, const T* target, const SquaredOptions& o) {
-    return run_linear_loss(a, SquaredLoss<T>{target, a.C, o}, o.reduction);
-}
+struct LinearRunner {
+    template <class T, class Loss>
+    static double run(const LinearLossBatch<T>& a, const Loss& loss, Reduction r) {
+        return run_linear_loss(a, loss, r);
+    }
+};
 
 }  // namespace
 
 template <class T>
 LinearKernels<T> linear_kernels() {
-    return {&softmax_hard<T>, &softmax_soft<T>, &svm<T>, &squared<T>};
+    using E = LossEntryPoints<T, LinearLossBatch<T>, LinearRunner>;
+    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared};
 }
 
 template LinearKernels<float> linear_kernels<float>();

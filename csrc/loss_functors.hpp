@@ -99,4 +99,24 @@ struct SquaredLoss {
     }
 };
 
+// The entry points of the four losses over one kind of batch: each builds its
+// functor from the public arguments and hands it to Runner::run(batch, loss,
+// reduction). The scores kernels and the fused passes fill their tables with
+// these, so the mapping from arguments to functors is written once.
+template <class T, class Batch, class Runner>
+struct LossEntryPoints {
+    static double softmax_hard(const Batch& b, const int64_t* y, const SoftmaxOptions& o) {
+        return Runner::run(b, SoftmaxHardLoss<T>{y, b.C, o}, o.reduction);
+    }
+    static double softmax_soft(const Batch& b, const T* target, const SoftmaxOptions& o) {
+        return Runner::run(b, SoftmaxSoftLoss<T>{target, b.C, o}, o.reduction);
+    }
+    static double svm(const Batch& b, const int64_t* y, const SvmOptions& o) {
+        return Runner::run(b, SvmLoss<T>{y, b.C, o}, o.reduction);
+    }
+    static double squared(const Batch& b, const T* target, const SquaredOptions& o) {
+        return Runner::run(b, SquaredLoss<T>{target, b.C, o}, o.reduction);
+    }
+};
+
 }  // namespace fastlin::FASTLIN_ISA

@@ -39,31 +39,19 @@ double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
     return reduce_total(r, total, denom);
 }
 
-template <class T>
-double softmax_hard(const ScoresBatch<T>& b, const int64_t* y, const SoftmaxOptions& o) {
-    return run_scores_loss(b, SoftmaxHardLoss<T>{y, b.C, o}, o.reduction);
-}
-
-template <class T>
-double softmax_soft(const ScoresBatch<T>& b, const T* target, const SoftmaxOptions& o) {
-    return run_scores_loss(b, SoftmaxSoftLoss<T>{target, b.C, o}, o.reduction);
-}
-
-template <class T>
-double svm(const ScoresBatch<T>& b, const int64_t* y, const SvmOptions& o) {
-    return run_scores_loss(b, SvmLoss<T>{y, b.C, o}, o.reduction);
-}
-
-template <class T>
-double squared(const ScoresBatch<T>& b, const T* target, const SquaredOptions& o) {
-    return run_scores_loss(b, SquaredLoss<T>{target, b.C, o}, o.reduction);
-}
+struct ScoresRunner {
+    template <class T, class Loss>
+    static double run(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
+        return run_scores_loss(b, loss, r);
+    }
+};
 
 }  // namespace
 
 template <class T>
 ScoresKernels<T> scores_kernels() {
-    return {&softmax_hard<T>, &softmax_soft<T>, &svm<T>, &squared<T>, &exp_array<T>};
+    using E = LossEntryPoints<T, ScoresBatch<T>, ScoresRunner>;
+    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, &exp_array<T>};
 }
 
 template ScoresKernels<float> scores_kernels<float>();
