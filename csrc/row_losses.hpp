@@ -69,43 +69,6 @@ inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const d
     gap = hsum(acc);
 }
 
-// Softmax cross-entropy with a hard label y, PyTorch's label smoothing:
-//   (1-eps) * w_y * (-log p_y) + eps/C * sum_c w_c * (-log p_c)
-// -log p_c is computed as (m - s_c) + log(sum), never as log of a rounded p.
-template <class T>
-inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight, double eps,
-                               double gscale, T* g) {
-    return with_row_vector<T>(C, [&](auto v) {
-        using V = decltype(v);
-        const T m = row_max<V>(s, C);
-        const double wy = class_weight ? class_weight[y] : 1.0;
-        const double target_gap = static_cast<double>(m) - s[y];
-        // Taken before g (possibly s itself) is overwritten.
-        double smooth_gap = 0.0, weight_total = static_cast<double>(C);
-        if (eps > 0.0) weighted_gap_sum<V>(s, C, m, class_weight, smooth_gap, weight_total);
-        const T sum = exp_shifted_sum<V>(s, C, m, g);
-        // log in T: the sum lies in [1, C], so log is as exact as T allows,
-        // and logf costs half of log on float rows.
-        const double lse = std::log(sum);
-        double loss = (1.0 - eps) * wy * (target_gap + lse);
-        if (eps > 0.0) loss += eps / static_cast<double>(C) * (smooth_gap + weight_total * lse);
-        if (g) {
-            // d/ds_k = p_k * ((1-eps) w_y + eps/C * sum_c w_c) - (1-eps) w_y [k==y] - eps/C w_k
-            const T p_scale = static_cast<T>(gscale * ((1.0 - eps) * wy + eps / C * weight_total) / sum);
-            const double spread = gscale * eps / static_cast<double>(C);
-            const T uniform_spread = class_weight ? T(0) : static_cast<T>(spread);
-            for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
-                const V old = load<V>(g + c);
-                store(g + c, select<V>(fresh, old * p_scale - uniform_spread, old));
-            });
-            if (class_weight && eps > 0.0)
-                for (int64_t c = 0; c < C; ++c) g[c] -= static_cast<T>(spread * class_weight[c]);
-            g[y] -= static_cast<T>(gscale * (1.0 - eps) * wy);
-        }
-        return loss;
-    });
-}
-
 // Plain softmax cross-entropy (no class weights, no label smoothing) of R
 // rows at once: softmax_hard_row's arithmetic, step for step, with the R
 // rows' steps interleaved. One row is a chain of dependent steps (max, exp,
@@ -150,6 +113,50 @@ inline void softmax_plain_rows(const T* const* s, int64_t C, const int64_t* y, c
             }
         });
         for (int r = 0; r < R; ++r) g[r][y[r]] -= static_cast<T>(gscale[r]);
+    });
+}
+
+// Softmax cross-entropy with a hard label y, PyTorch's label smoothing:
+//   (1-eps) * w_y * (-log p_y) + eps/C * sum_c w_c * (-log p_c)
+// -log p_c is computed as (m - s_c) + log(sum), never as log of a rounded p.
+template <class T>
+inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight, double eps,
+                               double gscale, T* g) {
+    if (!class_weight && eps == 0.0) {
+        // The plain loss: the code the paired rows run, so a row's result
+        // does not depend on whether it was paired.
+        double loss;
+        softmax_plain_rows<1>(&s, C, &y, &gscale, &g, &loss);
+        return loss;
+    }
+    return with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        const T m = row_max<V>(s, C);
+        const double wy = class_weight ? class_weight[y] : 1.0;
+        const double target_gap = static_cast<double>(m) - s[y];
+        // Taken before g (possibly s itself) is overwritten.
+        double smooth_gap = 0.0, weight_total = static_cast<double>(C);
+        if (eps > 0.0) weighted_gap_sum<V>(s, C, m, class_weight, smooth_gap, weight_total);
+        const T sum = exp_shifted_sum<V>(s, C, m, g);
+        // log in T: the sum lies in [1, C], so log is as exact as T allows,
+        // and logf costs half of log on float rows.
+        const double lse = std::log(sum);
+        double loss = (1.0 - eps) * wy * (target_gap + lse);
+        if (eps > 0.0) loss += eps / static_cast<double>(C) * (smooth_gap + weight_total * lse);
+        if (g) {
+            // d/ds_k = p_k * ((1-eps) w_y + eps/C * sum_c w_c) - (1-eps) w_y [k==y] - eps/C w_k
+            const T p_scale = static_cast<T>(gscale * ((1.0 - eps) * wy + eps / C * weight_total) / sum);
+            const double spread = gscale * eps / static_cast<double>(C);
+            const T uniform_spread = class_weight ? T(0) : static_cast<T>(spread);
+            for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+                const V old = load<V>(g + c);
+                store(g + c, select<V>(fresh, old * p_scale - uniform_spread, old));
+            });
+            if (class_weight && eps > 0.0)
+                for (int64_t c = 0; c < C; ++c) g[c] -= static_cast<T>(spread * class_weight[c]);
+            g[y] -= static_cast<T>(gscale * (1.0 - eps) * wy);
+        }
+        return loss;
     });
 }
 
