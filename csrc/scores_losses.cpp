@@ -37,7 +37,7 @@ double squared_loss(const ScoresBatch<T>& b, const T* target, const SquaredOptio
 }
 
 template <class T>
-void exp_approx_array(const T* x, T* y, int64_t n) {
+void exp_nonpositive_array(const T* x, T* y, int64_t n) {
     kernels<T>().exp(x, y, n);
 }
 
@@ -46,7 +46,7 @@ void exp_approx_array(const T* x, T* y, int64_t n) {
     template double softmax_loss_soft<T>(const ScoresBatch<T>&, const T*, const SoftmaxOptions&);       \
     template double svm_loss<T>(const ScoresBatch<T>&, const int64_t*, const SvmOptions&);              \
     template double squared_loss<T>(const ScoresBatch<T>&, const T*, const SquaredOptions&);        \
-    template void exp_approx_array<T>(const T*, T*, int64_t);
+    template void exp_nonpositive_array<T>(const T*, T*, int64_t);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)
 #undef FASTLIN_INSTANTIATE

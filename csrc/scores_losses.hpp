@@ -31,10 +31,10 @@ double svm_loss(const ScoresBatch<T>& b, const int64_t* y, const SvmOptions& o);
 template <class T>
 double squared_loss(const ScoresBatch<T>& b, const T* target, const SquaredOptions& o);
 
-// y[i] = exp(x[i]) by the kernels' own vectorised exp (vec.hpp), for the
-// tests of its accuracy.
+// y[i] = exp(x[i]) for x[i] <= 0 by the kernels' own vectorised exp
+// (vec.hpp), for the tests of its accuracy.
 template <class T>
-void exp_approx_array(const T* x, T* y, int64_t n);
+void exp_nonpositive_array(const T* x, T* y, int64_t n);
 
 // The same entry points for one instruction set, gathered in a table.
 template <class T>
@@ -43,7 +43,7 @@ struct ScoresKernels {
     decltype(&softmax_loss_soft<T>) softmax_soft;
     decltype(&svm_loss<T>) svm;
     decltype(&squared_loss<T>) squared;
-    decltype(&exp_approx_array<T>) exp;
+    decltype(&exp_nonpositive_array<T>) exp;
 };
 
 // Defined by scores_kernels.cpp, once per instruction set.

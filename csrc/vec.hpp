@@ -108,28 +108,30 @@ inline void for_each_vector(int64_t n, F&& f) {
     if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))));
 }
 
-// exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 split in two
-// parts (Cody-Waite), exp(r) on |r| <= ln2/2 by a polynomial, 2^n built in
-// the exponent bits. n is read off the bits of a value rounded with a "magic"
+// exp(x) for x <= 0, the only arguments softmax has (s - max s):
+// 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 split in two parts
+// (Cody-Waite), exp(r) on |r| <= ln2/2 by a polynomial, 2^n built in the
+// exponent bits. n is read off the bits of a value rounded with a "magic"
 // constant, which avoids float->int conversions (AVX2 has none from double
-// to int64).
+// to int64). Leaving out positive x saves the overflow clamp and lets 2^n be
+// built in one step (n <= 0): a fifth fewer instructions than a full exp.
 // Accuracy, measured by tests/test_vec_math.py against numpy.exp: float32
 // within 2 ulp, float64 within 3 ulp, from log(2^-125) resp. log(2^-1021) up
-// to overflow. Below those the result is 0 (no subnormals: such terms are
-// below rounding in any softmax sum); -inf gives 0, +inf and overflow give
-// inf, NaN stays NaN.
+// to 0. Below those the result is 0 (no subnormals: such terms are below
+// rounding in any softmax sum); -inf gives 0, NaN stays NaN. Positive x give
+// garbage.
 template <class V>
-inline V exp_approx(V x) {
+inline V exp_nonpositive(V x) {
     using T = elem_t<V>;
     constexpr bool f32 = sizeof(T) == 4;
     using I = Vec<std::conditional_t<f32, int32_t, int64_t>, lanes<V>>;
-    const T hi = f32 ? 88.72283935546875f : 709.782712893384;
     const T lo = f32 ? -86.64339756999316f : -707.7032713517042;  // log(2^-125), log(2^-1021)
     const T magic = f32 ? 12582912.0f : 6755399441055744.0;  // 1.5 * 2^23 (2^52): rounds to integers
-    const V xc = x > hi ? splat<V>(hi) : (x < lo ? splat<V>(lo) : x);
+    const V xc = x < lo ? splat<V>(lo) : x;
     const V t = xc * static_cast<T>(1.4426950408889634) + magic;
     const V n = t - magic;
-    const I ni = __builtin_bit_cast(I, t) - __builtin_bit_cast(I, splat<V>(magic));
+    constexpr int mant = f32 ? 23 : 52, bias = f32 ? 127 : 1023;
+    const I two_to_n = (__builtin_bit_cast(I, t) - __builtin_bit_cast(I, splat<V>(magic)) + bias) << mant;
     const V r = (xc - n * static_cast<T>(f32 ? 0.693359375 : 6.93145751953125e-1)) -
                 n * static_cast<T>(f32 ? -2.12194440e-4 : 1.42860682030941723212e-6);
     V p;
@@ -156,20 +158,17 @@ inline V exp_approx(V x) {
         p = p * r + 0.5;
     }
     p = p * r * r + r + static_cast<T>(1);
-    // 2^n as 2 * 2^(n-1): n reaches 128 (1024) just below overflow.
-    constexpr int mant = f32 ? 23 : 52, bias_minus_1 = f32 ? 126 : 1022;
-    const V y = p * __builtin_bit_cast(V, (ni + bias_minus_1) << mant) * static_cast<T>(2);
-    return x < lo ? splat<V>(0) : (x > hi ? splat<V>(std::numeric_limits<T>::infinity()) : y);
+    return x < lo ? splat<V>(0) : p * __builtin_bit_cast(V, two_to_n);
 }
 
-// exp over an array, for the accuracy tests of exp_approx itself.
+// exp_nonpositive over an array, for the tests of its accuracy.
 template <class T>
 inline void exp_array(const T* x, T* y, int64_t n) {
     using V = Vec<T, kLanes<T>>;
     using V1 = Vec<T, 1>;
     int64_t i = 0;
-    for (; i + kLanes<T> <= n; i += kLanes<T>) store(y + i, exp_approx(load<V>(x + i)));
-    for (; i < n; ++i) store(y + i, exp_approx(load<V1>(x + i)));
+    for (; i + kLanes<T> <= n; i += kLanes<T>) store(y + i, exp_nonpositive(load<V>(x + i)));
+    for (; i < n; ++i) store(y + i, exp_nonpositive(load<V1>(x + i)));
 }
 
 }  // namespace fastlin::FASTLIN_ISA

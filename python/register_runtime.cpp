@@ -41,14 +41,14 @@ void register_runtime(py::module_& m) {
             if (cpu_supports(isa)) out.emplace_back(isa_name(isa));
         return out;
     });
-    // The kernels' vectorised exp, for the tests of its accuracy.
-    m.def("_exp_approx", [](py::handle x_obj) -> py::object {
+    // The kernels' vectorised exp of x <= 0, for the tests of its accuracy.
+    m.def("_exp_nonpositive", [](py::handle x_obj) -> py::object {
         py::array x = as_numeric_array(x_obj, "x");
         auto run = [&](auto zero) -> py::object {
             using T = decltype(zero);
             carray<T> in = as_float_array<T>(x);
             carray<T> out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
-            exp_approx_array(in.data(), out.mutable_data(), static_cast<int64_t>(in.size()));
+            exp_nonpositive_array(in.data(), out.mutable_data(), static_cast<int64_t>(in.size()));
             return std::move(out);
         };
         return float_type_of(x) == FloatType::f32 ? run(0.0f) : run(0.0);
