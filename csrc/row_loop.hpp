@@ -2,6 +2,7 @@
 // Every scores loss and every fused linear pass uses it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -26,28 +27,31 @@ template <class T, class RowLoss>
 double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G, const double* sample_weight,
                       double scale, T* row_out, const RowLoss& loss) {
     double total = 0.0;
+    bool grouped = true;  // until rows() declines: it does so for every row
     for (int64_t i = begin; i < end;) {
         // Several rows at once where the loss offers it; the grouping depends
-        // on the rows' position and labels only, never on the threads.
+        // on the rows' position only, never on the threads.
         if constexpr (has_rows<T, RowLoss>::value) {
             constexpr int R = RowLoss::kRows;
-            if (i + R <= end) {
+            const int n = static_cast<int>(std::min<int64_t>(R, end - i));
+            if (grouped && n > 1) {
                 const T* s[R];
                 T* g[R];
                 double sw[R], gs[R], li[R];
-                for (int r = 0; r < R; ++r) {
+                for (int r = 0; r < n; ++r) {
                     s[r] = S + (i + r - begin) * C;
                     g[r] = G ? G + (i + r - begin) * C : nullptr;
                     sw[r] = sample_weight ? sample_weight[i + r] : 1.0;
                     gs[r] = sw[r] * scale;
                 }
-                if (loss.rows(i, s, gs, g, li)) {
-                    for (int r = 0; r < R; ++r) {
+                grouped = loss.rows(i, n, s, gs, g, li);
+                if (grouped) {
+                    for (int r = 0; r < n; ++r) {
                         const double term = sw[r] * li[r];
                         if (row_out) row_out[i + r - begin] = static_cast<T>(term);
                         total += term;
                     }
-                    i += R;
+                    i += n;
                     continue;
                 }
             }

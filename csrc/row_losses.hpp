@@ -17,16 +17,10 @@
 #include <limits>
 
 #include "isa_namespace.hpp"
+#include "softmax_rows.hpp"
 #include "vec.hpp"
 
 namespace fastlin::FASTLIN_ISA {
-
-// Calls f.template operator()<V>() with V the widest vector that fits a row of n.
-template <class T, class F>
-inline auto with_row_vector(int64_t n, F&& f) {
-    if (n >= kLanes<T>) return f(Vec<T, kLanes<T>>{});
-    return f(Vec<T, 1>{});
-}
 
 // A NaN is not propagated by the max; it reaches the loss through exp(NaN - m).
 template <class V>
@@ -69,128 +63,6 @@ inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const d
     gap = hsum(acc);
 }
 
-// Plain softmax cross-entropy (no class weights, no label smoothing) of R
-// rows at once, with the R rows' steps interleaved. One row is a chain of
-// dependent steps (max, exp, sum, division, scaling, log) too long for the
-// CPU to overlap with the next row when rows are short (C = 20); R
-// independent chains side by side fill its pipelines (measured: see
-// SoftmaxHardLoss::rows).
-//
-// Rows of at most kMaxRegisterVectors vectors are loaded once and kept in
-// registers from the max to the scaled gradient (softmax_rows_in_registers);
-// longer rows take three sweeps over L1 (softmax_rows_in_three_sweeps).
-
-// Loss and gradient of rows whose R * NV vectors fit in registers. The NV
-// vectors of a row start at 0, W, ..., and the last overlaps the one before
-// when C is not a multiple of W: its stale lanes are left out of the sum and
-// rewritten with the same values. Every load of a row comes before its first
-// store, so g may alias s.
-template <int R, int NV, class V>
-inline void softmax_rows_in_registers(const elem_t<V>* const* s, int64_t C, const int64_t* y, const double* gscale,
-                                      elem_t<V>* const* g, double* loss) {
-    using T = elem_t<V>;
-    constexpr int W = lanes<V>;
-    int64_t offset[NV];
-    for (int k = 0; k < NV; ++k) offset[k] = k < NV - 1 ? k * W : C - W;
-    const mask_t<V> fresh_in_last = lane_index<V>() >= splat<V>(static_cast<T>((NV - 1) * W - (C - W)));
-    V e[R][NV];
-    double gap[R];
-    T sum[R];
-    for (int r = 0; r < R; ++r) {
-        for (int k = 0; k < NV; ++k) e[r][k] = load<V>(s[r] + offset[k]);
-        V mv = e[r][0];
-        for (int k = 1; k < NV; ++k) mv = vmax(mv, e[r][k]);
-        const T m = hmax(mv);
-        gap[r] = static_cast<double>(m) - s[r][y[r]];
-        V sv{};
-        for (int k = 0; k < NV; ++k) {
-            e[r][k] = exp_nonpositive(e[r][k] - m);
-            sv += k < NV - 1 ? e[r][k] : select<V>(fresh_in_last, e[r][k], V{});
-        }
-        sum[r] = hsum(sv);
-    }
-    if (g[0]) {
-        for (int r = 0; r < R; ++r) {
-            const T p_scale = static_cast<T>(gscale[r] / sum[r]);
-            for (int k = 0; k < NV; ++k) store(g[r] + offset[k], e[r][k] * p_scale);
-            g[r][y[r]] -= static_cast<T>(gscale[r]);
-        }
-    }
-    // log last, once no vector is live: it is a library call, which would
-    // spill them. In T: the sum lies in [1, C], so log is as exact as T
-    // allows, and logf costs half of log.
-    for (int r = 0; r < R; ++r) loss[r] = gap[r] + std::log(sum[r]);
-}
-
-// The same arithmetic for rows of any length, sweeping each row three times:
-// max; exp, stored in g; scaling of g.
-template <int R, class V>
-inline void softmax_rows_in_three_sweeps(const elem_t<V>* const* s, int64_t C, const int64_t* y,
-                                         const double* gscale, elem_t<V>* const* g, double* loss) {
-    using T = elem_t<V>;
-    V mv[R];
-    for (int r = 0; r < R; ++r) mv[r] = splat<V>(-std::numeric_limits<T>::infinity());
-    for_each_vector<V>(C, [&](int64_t c, mask_t<V>) {
-        for (int r = 0; r < R; ++r) mv[r] = vmax(mv[r], load<V>(s[r] + c));
-    });
-    T m[R];
-    double gap[R];
-    for (int r = 0; r < R; ++r) {
-        m[r] = hmax(mv[r]);
-        gap[r] = static_cast<double>(m[r]) - s[r][y[r]];  // before g (maybe s) is written
-    }
-    V sv[R] = {};
-    for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
-        for (int r = 0; r < R; ++r) {
-            const V e = exp_nonpositive(load<V>(s[r] + c) - m[r]);
-            sv[r] += select<V>(fresh, e, V{});
-            if (g[r]) store(g[r] + c, select<V>(fresh, e, load<V>(g[r] + c)));
-        }
-    });
-    T sum[R];
-    for (int r = 0; r < R; ++r) sum[r] = hsum(sv[r]);
-    if (g[0]) {
-        T p_scale[R];
-        for (int r = 0; r < R; ++r) p_scale[r] = static_cast<T>(gscale[r] / sum[r]);
-        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
-            for (int r = 0; r < R; ++r) {
-                const V old = load<V>(g[r] + c);
-                store(g[r] + c, select<V>(fresh, old * p_scale[r], old));
-            }
-        });
-        for (int r = 0; r < R; ++r) g[r][y[r]] -= static_cast<T>(gscale[r]);
-    }
-    for (int r = 0; r < R; ++r) loss[r] = gap[r] + std::log(sum[r]);
-}
-
-// Up to 4 vectors a row: R = 2 rows of 4 then hold 8 of the 16 AVX2
-// registers, leaving the rest to exp. Measured at N = 200000, one thread,
-// float32: 29-36 ns a row against 46-48 for three sweeps at C = 20, 41
-// against 51 at C = 32; float64 at C = 20 (5 vectors) gained nothing.
-inline constexpr int kMaxRegisterVectors = 4;
-
-// Picks the kernel for rows of `vectors` vectors.
-template <int R, class V, int NV = 1>
-inline void softmax_rows_of(int64_t vectors, const elem_t<V>* const* s, int64_t C, const int64_t* y,
-                            const double* gscale, elem_t<V>* const* g, double* loss) {
-    if constexpr (NV > kMaxRegisterVectors) {
-        softmax_rows_in_three_sweeps<R, V>(s, C, y, gscale, g, loss);
-    } else if (vectors == NV) {
-        softmax_rows_in_registers<R, NV, V>(s, C, y, gscale, g, loss);
-    } else {
-        softmax_rows_of<R, V, NV + 1>(vectors, s, C, y, gscale, g, loss);
-    }
-}
-
-template <int R, class T>
-inline void softmax_plain_rows(const T* const* s, int64_t C, const int64_t* y, const double* gscale, T* const* g,
-                               double* loss) {
-    with_row_vector<T>(C, [&](auto v) {
-        using V = decltype(v);
-        softmax_rows_of<R, V>((C + lanes<V> - 1) / lanes<V>, s, C, y, gscale, g, loss);
-    });
-}
-
 // Softmax cross-entropy with a hard label y, PyTorch's label smoothing:
 //   (1-eps) * w_y * (-log p_y) + eps/C * sum_c w_c * (-log p_c)
 // -log p_c is computed as (m - s_c) + log(sum), never as log of a rounded p.
@@ -198,10 +70,10 @@ template <class T>
 inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight, double eps,
                                double gscale, T* g) {
     if (!class_weight && eps == 0.0) {
-        // The plain loss: the code the paired rows run, so a row's result
-        // does not depend on whether it was paired.
+        // The plain loss: the code that runs rows in groups, so a row's result
+        // does not depend on the rows it ran beside.
         double loss;
-        softmax_plain_rows<1>(&s, C, &y, &gscale, &g, &loss);
+        softmax_plain_rows(1, &s, C, &y, &gscale, &g, &loss);
         return loss;
     }
     return with_row_vector<T>(C, [&](auto v) {

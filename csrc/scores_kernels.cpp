@@ -51,7 +51,7 @@ struct ScoresRunner {
 template <class T>
 ScoresKernels<T> scores_kernels() {
     using E = LossEntryPoints<T, ScoresBatch<T>, ScoresRunner>;
-    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, &exp_array<T>};
+    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, &exp_array<T>, &log_array<T>};
 }
 
 template ScoresKernels<float> scores_kernels<float>();

@@ -35,6 +35,9 @@ double squared_loss(const ScoresBatch<T>& b, const T* target, const SquaredOptio
 // (vec.hpp), for the tests of its accuracy.
 template <class T>
 void exp_nonpositive_array(const T* x, T* y, int64_t n);
+// y[i] = log(x[i]) for positive normal x[i], likewise.
+template <class T>
+void log_positive_array(const T* x, T* y, int64_t n);
 
 // The same entry points for one instruction set, gathered in a table.
 template <class T>
@@ -44,6 +47,7 @@ struct ScoresKernels {
     decltype(&svm_loss<T>) svm;
     decltype(&squared_loss<T>) squared;
     decltype(&exp_nonpositive_array<T>) exp;
+    decltype(&log_positive_array<T>) log;
 };
 
 // Defined by scores_kernels.cpp, once per instruction set.

@@ -1,7 +1,7 @@
 // SIMD vectors as GCC/Clang vector extensions: one source whose width follows
-// the instruction set it is compiled for (16, 32 or 64 bytes), with exp() in
-// plain vector arithmetic. A vector of 1 lane serves rows shorter than a
-// vector, so each kernel is written once.
+// the instruction set it is compiled for (16, 32 or 64 bytes), with exp(),
+// log() and a transpose in plain vector arithmetic. A vector of 1 lane
+// serves rows shorter than a vector, so each kernel is written once.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +73,13 @@ inline auto high_half(V v, std::index_sequence<I...>) {
     return __builtin_shufflevector(v, v, (I + sizeof...(I))...);
 }
 
+// Calls f(V{}) with V the widest vector that fits a row of n.
+template <class T, class F>
+inline auto with_row_vector(int64_t n, F&& f) {
+    if (n >= kLanes<T>) return f(Vec<T, kLanes<T>>{});
+    return f(Vec<T, 1>{});
+}
+
 // Horizontal sum and max as trees of half-width operations (log2 W steps),
 // not W - 1 scalar extractions: once per row, they matter for short rows.
 template <class V>
@@ -91,6 +98,26 @@ inline elem_t<V> hmax(V v) {
     } else {
         constexpr auto half = std::make_index_sequence<lanes<V> / 2>{};
         return hmax(vmax(low_half(v, half), high_half(v, half)));
+    }
+}
+
+// Transposes the W x W matrix whose rows are v[0], ..., v[W-1] (W = lanes<V>)
+// in place: log2 W rounds, each swapping the off-diagonal H x H blocks of
+// every 2H x 2H block (H = W/2, ..., 1) with one two-vector shuffle per row.
+template <int H, class V, std::size_t... L>
+inline void swap_off_diagonal_blocks(V& a, V& b, std::index_sequence<L...>) {
+    constexpr std::size_t W = sizeof...(L);
+    const V upper = __builtin_shufflevector(a, b, ((L & H) ? W + L - H : L)...);
+    const V lower = __builtin_shufflevector(a, b, ((L & H) ? W + L : L + H)...);
+    a = upper;
+    b = lower;
+}
+template <class V, int H = lanes<V> / 2>
+inline void transpose(V* v) {
+    if constexpr (H >= 1) {
+        for (int i = 0; i < lanes<V>; ++i)
+            if (!(i & H)) swap_off_diagonal_blocks<H>(v[i], v[i + H], std::make_index_sequence<lanes<V>>{});
+        transpose<V, H / 2>(v);
     }
 }
 
@@ -136,13 +163,13 @@ inline V exp_nonpositive(V x) {
                 n * static_cast<T>(f32 ? -2.12194440e-4 : 1.42860682030941723212e-6);
     V p;
     if constexpr (f32) {
-        // Cephes expf polynomial.
-        p = splat<V>(1.9875691500e-4f);
-        p = p * r + 1.3981999507e-3f;
-        p = p * r + 8.3334519073e-3f;
-        p = p * r + 4.1665795894e-2f;
-        p = p * r + 1.6666665459e-1f;
-        p = p * r + 5.0000001201e-1f;
+        // Cephes expf polynomial, by Estrin's scheme: 3 dependent steps
+        // instead of Horner's 5 (exp is bound by its latency).
+        const V r2 = r * r;
+        const V c01 = r * 1.6666665459e-1f + 5.0000001201e-1f;
+        const V c23 = r * 8.3334519073e-3f + 4.1665795894e-2f;
+        const V c45 = r * 1.9875691500e-4f + 1.3981999507e-3f;
+        p = (c45 * r2 + c23) * r2 + c01;
     } else {
         // Taylor series to r^12: truncation error < 2e-17 on |r| <= ln2/2.
         p = splat<V>(1.0 / 479001600.0);
@@ -161,14 +188,68 @@ inline V exp_nonpositive(V x) {
     return x < lo ? splat<V>(0) : p * __builtin_bit_cast(V, two_to_n);
 }
 
-// exp_nonpositive over an array, for the tests of its accuracy.
-template <class T>
-inline void exp_array(const T* x, T* y, int64_t n) {
+// log(x) for positive normal x (softmax sums lie in [1, C]): fdlibm's log.
+// x = 2^k (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)), s = f / (2 + f),
+// log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), R a polynomial in s^2 (7
+// terms in double, musl's 4 in float), k ln 2 added in two parts.
+// Accuracy, measured by tests/test_vec_math.py against numpy.log: within
+// 1 ulp over the positive normal numbers in float32 and float64. NaN stays
+// NaN; zero, negative, subnormal and infinite x give garbage.
+template <class V>
+inline V log_positive(V x) {
+    using T = elem_t<V>;
+    constexpr bool f32 = sizeof(T) == 4;
+    using U = std::conditional_t<f32, int32_t, int64_t>;
+    using I = Vec<U, lanes<V>>;
+    constexpr int mant = f32 ? 23 : 52;
+    const U sqrt_half = f32 ? U(0x3f3504f3) : U(0x3fe6a09e667f3bcdLL);
+    const U mant_mask = (U(1) << mant) - 1;
+    // Shifting by the bits of sqrt(1/2) puts the mantissa range at
+    // [sqrt(1/2), sqrt(2)): k from the exponent field, 1 + f from the rest.
+    const I shifted = __builtin_bit_cast(I, x) - sqrt_half;
+    const I k = shifted >> mant;
+    const V one_plus_f = __builtin_bit_cast(V, (shifted & mant_mask) + sqrt_half);
+    const V f = one_plus_f - static_cast<T>(1);
+    const V s = f / (static_cast<T>(2) + f);
+    const V z = s * s, w = z * z;
+    V r;
+    if constexpr (f32) {
+        const V t1 = w * (0.40000972152f + w * 0.24279078841f);
+        const V t2 = z * (0.66666662693f + w * 0.28498786688f);
+        r = t1 + t2;
+    } else {
+        const V t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+        const V t2 = z * (6.666666666666735130e-01 +
+                          w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+        r = t1 + t2;
+    }
+    // k as a float through the bits of 1.5 * 2^23 (2^52) + k: AVX2 has no
+    // int64 -> double conversion.
+    const T magic = f32 ? 12582912.0f : 6755399441055744.0;
+    const V kf = __builtin_bit_cast(V, k + __builtin_bit_cast(I, splat<V>(magic))) - magic;
+    const T ln2_hi = f32 ? 6.9313812256e-01f : 6.93147180369123816490e-01;
+    const T ln2_lo = f32 ? 9.0580006145e-06f : 1.90821492927058770002e-10;
+    const V hfsq = static_cast<T>(0.5) * f * f;
+    const V y = kf * ln2_hi - ((hfsq - (s * (hfsq + r) + kf * ln2_lo)) - f);
+    return x != x ? x : y;
+}
+
+// The vector functions over an array, for the tests of their accuracy.
+template <class T, class F>
+inline void map_array(const T* x, T* y, int64_t n, F&& f) {
     using V = Vec<T, kLanes<T>>;
     using V1 = Vec<T, 1>;
     int64_t i = 0;
-    for (; i + kLanes<T> <= n; i += kLanes<T>) store(y + i, exp_nonpositive(load<V>(x + i)));
-    for (; i < n; ++i) store(y + i, exp_nonpositive(load<V1>(x + i)));
+    for (; i + kLanes<T> <= n; i += kLanes<T>) store(y + i, f(load<V>(x + i)));
+    for (; i < n; ++i) store(y + i, f(load<V1>(x + i)));
+}
+template <class T>
+inline void exp_array(const T* x, T* y, int64_t n) {
+    map_array(x, y, n, [](auto v) { return exp_nonpositive(v); });
+}
+template <class T>
+inline void log_array(const T* x, T* y, int64_t n) {
+    map_array(x, y, n, [](auto v) { return log_positive(v); });
 }
 
 }  // namespace fastlin::FASTLIN_ISA

@@ -17,6 +17,20 @@ namespace fastlin::bind {
 
 namespace {
 
+// f(in, out, n) over a float array of any shape, in its float type.
+template <class F>
+py::object map_vector_function(py::handle x_obj, F&& f) {
+    py::array x = as_numeric_array(x_obj, "x");
+    auto run = [&](auto zero) -> py::object {
+        using T = decltype(zero);
+        carray<T> in = as_float_array<T>(x);
+        carray<T> out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+        f(in.data(), out.mutable_data(), static_cast<int64_t>(in.size()));
+        return std::move(out);
+    };
+    return float_type_of(x) == FloatType::f32 ? run(0.0f) : run(0.0);
+}
+
 void set_threads(py::handle n_obj) {
     const int64_t n = int_arg(n_obj, "n");
     if (n < 1 || n > 4096) throw std::invalid_argument("n: expected a number of threads in [1, 4096], got " + std::to_string(n));
@@ -41,17 +55,13 @@ void register_runtime(py::module_& m) {
             if (cpu_supports(isa)) out.emplace_back(isa_name(isa));
         return out;
     });
-    // The kernels' vectorised exp of x <= 0, for the tests of its accuracy.
-    m.def("_exp_nonpositive", [](py::handle x_obj) -> py::object {
-        py::array x = as_numeric_array(x_obj, "x");
-        auto run = [&](auto zero) -> py::object {
-            using T = decltype(zero);
-            carray<T> in = as_float_array<T>(x);
-            carray<T> out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
-            exp_nonpositive_array(in.data(), out.mutable_data(), static_cast<int64_t>(in.size()));
-            return std::move(out);
-        };
-        return float_type_of(x) == FloatType::f32 ? run(0.0f) : run(0.0);
+    // The kernels' vector exp (x <= 0) and log (x > 0), for the tests of
+    // their accuracy.
+    m.def("_exp_nonpositive", [](py::handle x) {
+        return map_vector_function(x, [](const auto* in, auto* out, int64_t n) { exp_nonpositive_array(in, out, n); });
+    }, "x"_a);
+    m.def("_log_positive", [](py::handle x) {
+        return map_vector_function(x, [](const auto* in, auto* out, int64_t n) { log_positive_array(in, out, n); });
     }, "x"_a);
     m.def("blas_config", [] { return std::string(blas::config()) + " (core " + blas::core_name() + ")"; });
     m.def("blas_num_threads", &blas::get_num_threads);

@@ -47,6 +47,8 @@ SCORES_CALLS = [
     ("softmax", lambda m, S, y: m.softmax_loss(S, y)),
     ("softmax-smooth-weighted", lambda m, S, y: m.softmax_loss(
         S, y, label_smoothing=0.1, weight=np.linspace(0.5, 1.5, S.shape[1]), reduction="none")),
+    ("softmax-ignore", lambda m, S, y: m.softmax_loss(
+        S, np.where(np.arange(len(y)) % 3 == 1, -100, y), reduction="none")),
     ("softmax-soft", lambda m, S, y: m.softmax_loss(S, np.full(S.shape, 1.0 / S.shape[1], S.dtype))),
     ("ww", lambda m, S, y: m.svm_loss(S, y, reduction="sum")),
     ("ww-squared", lambda m, S, y: m.svm_loss(S, y, squared=True, reduction="none")),

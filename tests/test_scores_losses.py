@@ -233,6 +233,27 @@ def test_ignored_rows_add_nothing_and_get_zero_gradient(rng):
         np.testing.assert_allclose(Gm[kept], Gk, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("C", [2, 5, 8, 12, 20, 24, 33, 1000])
+def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
+    # The plain loss runs rows in groups (csrc/softmax_rows.hpp): a row alone,
+    # among others or beside ignored rows gives the same bits.
+    N = 19
+    S = _scores(rng, N, C, dtype)
+    y = _labels(rng, N, C)
+    y_ignored = y.copy()
+    y_ignored[::4] = -100
+    loss, G = fastlin.softmax_loss(S, y, reduction="none")
+    loss_ign, G_ign = fastlin.softmax_loss(S, y_ignored, reduction="none")
+    for i in range(N):
+        alone, G_alone = fastlin.softmax_loss(S[i:i + 1], y[i:i + 1], reduction="none")
+        assert alone.tobytes() == loss[i:i + 1].tobytes() and G_alone.tobytes() == G[i:i + 1].tobytes()
+        if y_ignored[i] == -100:
+            assert loss_ign[i] == 0 and not G_ign[i].any()
+        else:
+            assert loss_ign[i] == loss[i] and G_ign[i].tobytes() == G[i].tobytes()
+
+
 LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
 
 

@@ -1,9 +1,10 @@
-"""Accuracy of the kernels' vectorised exp (csrc/vec.hpp), in every variant.
+"""Accuracy of the kernels' vector exp and log (csrc/vec.hpp), in every variant.
 
-It serves softmax, whose arguments s - max(s) are never positive, and is
-defined for x <= 0 only. The documented bound: within 2 ulp in float32 and
-3 ulp in float64 of the exact exp, from log(2^-125) (float32) or
-log(2^-1021) (float64) up to 0; below that the result is 0.
+They serve softmax, whose exp arguments s - max(s) are never positive and
+whose log arguments (the sums of exp) lie in [1, C]. exp is defined for
+x <= 0: within 2 ulp in float32 and 3 ulp in float64 of the exact exp, from
+log(2^-125) (float32) or log(2^-1021) (float64) up to 0, and 0 below that.
+log is defined for positive normal x: within 1 ulp.
 """
 
 import numpy as np
@@ -60,3 +61,36 @@ def test_exp_keeps_dtype_and_shape():
     x = np.zeros((3, 5), dtype=np.float32)
     assert _core._exp_nonpositive(x).dtype == np.float32
     assert _core._exp_nonpositive(x).shape == (3, 5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_within_one_ulp_over_the_positive_normals(variant, dtype):
+    info = np.finfo(dtype)
+    # Every binade from the smallest normal to the largest finite, densely
+    # around 1 and over [1, 1000] (the softmax sums), and the values next to
+    # powers of two and to sqrt(2) (where the reduction switches).
+    binades = np.geomspace(info.tiny, info.max, 1_000_003, dtype=np.longdouble)
+    sums = np.linspace(1.0, 1000.0, 1_000_003)
+    near_one = 1.0 + np.linspace(-0.3, 0.5, 200_001)
+    powers = np.ldexp(1.0, np.arange(np.log2(info.tiny), np.log2(info.max)).astype(int))
+    edges = np.concatenate([powers, powers * np.sqrt(2.0)]).astype(dtype)
+    x = np.concatenate([binades.astype(dtype), sums.astype(dtype), near_one.astype(dtype), edges,
+                        np.nextafter(edges, 0), np.nextafter(edges, np.inf), [info.max]]).astype(dtype)
+    x = x[np.isfinite(x) & (x >= info.tiny)]
+    got = _core._log_positive(x).astype(np.longdouble)
+    exact = np.log(x.astype(np.longdouble))
+    # ulp of the result; log(1) = 0 has no ulp of its own: use that of the
+    # smallest nonzero results around it.
+    ulp = np.spacing(np.maximum(np.abs(exact), np.finfo(dtype).eps).astype(dtype)).astype(np.longdouble)
+    err = np.abs(got - exact) / ulp
+    worst = int(np.argmax(err))
+    assert err[worst] <= 1.0, f"{err[worst]} ulp at x = {x[worst]!r}"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_special_values(variant, dtype):
+    x = np.array([1.0, 2.0, np.nan, np.e], dtype=dtype)
+    got = _core._log_positive(x)
+    assert got[0] == 0.0
+    assert got[1] == dtype(np.log(2.0))
+    assert np.isnan(got[2])

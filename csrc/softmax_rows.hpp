@@ -1,0 +1,227 @@
+// Plain softmax cross-entropy (no class weights, no label smoothing) of
+// several rows at once: loss and gradient, the hot path of softmax_loss and
+// of the fused passes. softmax_hard_row (row_losses.hpp) runs its plain rows
+// through the same code, so a row's result does not depend on the rows it
+// ran beside.
+//
+// One row is a chain of dependent steps (max, exp, sum, division, scaling,
+// log) too long for the CPU to overlap with the next row when rows are short
+// (C = 20): it waits on latency, not throughput. So rows run side by side:
+//   - W <= C <= kMaxLaneColumns (W = lanes of a full vector): W rows at
+//     once, one row per lane of every vector, after an in-register
+//     transpose. No horizontal step, one vector log for W rows.
+//   - otherwise two rows interleaved, kept in registers when each fits in
+//     kMaxRegisterVectors vectors, else in three sweeps over L1.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "isa_namespace.hpp"
+#include "vec.hpp"
+
+namespace fastlin::FASTLIN_ISA {
+
+// Rows of up to 3 full vectors go in lanes: beyond that two rows in
+// registers were as fast or faster. Measured on a Zen 3 core, AVX2, N =
+// 200000, ns a row in lanes against two rows in registers: float32 (W = 8)
+// C = 8: 14 / 30, C = 20: 25 / 33, C = 24: 31 / 34, C = 32: 39 / 39, C =
+// 48: 65 / 51; float64 (W = 4) C = 8: 31 / 41, C = 10: 34 / 39, C = 20:
+// 57 / 56, C = 24: 68 / 64.
+template <class T>
+inline constexpr int64_t kMaxLaneColumns = 3 * kLanes<T>;
+
+// W rows (W = lanes<V>), row r from s[r] (C values, W <= C <=
+// kMaxLaneColumns), gradient to g[r] (g[0] null: none). Columns are
+// transposed in W at a time, the last block overlapping the one before when
+// C is not a multiple of W; on the way out the overlap is rewritten with the
+// same values. Every load comes before the first store, so g may alias s,
+// and pointers may repeat (a row given twice is written twice, alike).
+// Labels must lie in [0, C).
+template <class V>
+inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const int64_t* y, const double* gscale,
+                                  elem_t<V>* const* g, double* loss) {
+    using T = elem_t<V>;
+    constexpr int W = lanes<V>;
+    V col[kMaxLaneColumns<T>];  // col[j][r] = s[r][j], then exp, then the gradient
+    auto column_blocks = [&](auto&& f) {
+        for (int64_t j0 = 0; j0 < C; j0 += W) f(std::min<int64_t>(j0, C - W));
+    };
+    column_blocks([&](int64_t c0) {
+        V block[W];
+        for (int r = 0; r < W; ++r) block[r] = load<V>(s[r] + c0);
+        transpose(block);
+        for (int l = 0; l < W; ++l) col[c0 + l] = block[l];
+    });
+    V label, gs;
+    for (int r = 0; r < W; ++r) {
+        label[r] = static_cast<T>(y[r]);
+        gs[r] = static_cast<T>(gscale[r]);
+    }
+    V m = splat<V>(-std::numeric_limits<T>::infinity()), target{};
+    for (int64_t j = 0; j < C; ++j) {
+        m = vmax(m, col[j]);
+        target = select<V>(label == static_cast<T>(j), col[j], target);
+    }
+    V sum{};
+    for (int64_t j = 0; j < C; ++j) {
+        col[j] = exp_nonpositive(col[j] - m);
+        sum += col[j];
+    }
+    // log in T: the sum lies in [1, C], so log is as exact as T allows.
+    const V log_sum = log_positive(sum);
+    for (int r = 0; r < W; ++r) loss[r] = (static_cast<double>(m[r]) - target[r]) + log_sum[r];
+    if (!g[0]) return;
+    const V p_scale = gs / sum;
+    for (int64_t j = 0; j < C; ++j)
+        col[j] = col[j] * p_scale - select<V>(label == static_cast<T>(j), gs, V{});
+    column_blocks([&](int64_t c0) {
+        V block[W];
+        for (int l = 0; l < W; ++l) block[l] = col[c0 + l];
+        transpose(block);
+        for (int r = 0; r < W; ++r) store(g[r] + c0, block[r]);
+    });
+}
+
+// R rows interleaved, each in NV vectors kept in registers from the max to
+// the scaled gradient (C in ((NV-1) W, NV W]). The last vector overlaps the
+// one before when C is not a multiple of W: its stale lanes are left out of
+// the sum and rewritten with the same values. Every load of a row comes
+// before its first store, so g may alias s.
+template <int R, int NV, class V>
+inline void softmax_rows_in_registers(const elem_t<V>* const* s, int64_t C, const int64_t* y, const double* gscale,
+                                      elem_t<V>* const* g, double* loss) {
+    using T = elem_t<V>;
+    constexpr int W = lanes<V>;
+    int64_t offset[NV];
+    for (int k = 0; k < NV; ++k) offset[k] = k < NV - 1 ? k * W : C - W;
+    const mask_t<V> fresh_in_last = lane_index<V>() >= splat<V>(static_cast<T>((NV - 1) * W - (C - W)));
+    V e[R][NV];
+    double gap[R];
+    T sum[R];
+    for (int r = 0; r < R; ++r) {
+        for (int k = 0; k < NV; ++k) e[r][k] = load<V>(s[r] + offset[k]);
+        V mv = e[r][0];
+        for (int k = 1; k < NV; ++k) mv = vmax(mv, e[r][k]);
+        const T m = hmax(mv);
+        gap[r] = static_cast<double>(m) - s[r][y[r]];
+        V sv{};
+        for (int k = 0; k < NV; ++k) {
+            e[r][k] = exp_nonpositive(e[r][k] - m);
+            sv += k < NV - 1 ? e[r][k] : select<V>(fresh_in_last, e[r][k], V{});
+        }
+        sum[r] = hsum(sv);
+    }
+    if (g[0]) {
+        for (int r = 0; r < R; ++r) {
+            const T p_scale = static_cast<T>(gscale[r] / sum[r]);
+            for (int k = 0; k < NV; ++k) store(g[r] + offset[k], e[r][k] * p_scale);
+            g[r][y[r]] -= static_cast<T>(gscale[r]);
+        }
+    }
+    // log last, once no vector is live: it is a library call, which would
+    // spill them. In T: the sum lies in [1, C], so log is as exact as T
+    // allows, and logf costs half of log.
+    for (int r = 0; r < R; ++r) loss[r] = gap[r] + std::log(sum[r]);
+}
+
+// The same arithmetic for rows of any length, sweeping each row three times:
+// max; exp, stored in g; scaling of g.
+template <int R, class V>
+inline void softmax_rows_in_three_sweeps(const elem_t<V>* const* s, int64_t C, const int64_t* y,
+                                         const double* gscale, elem_t<V>* const* g, double* loss) {
+    using T = elem_t<V>;
+    V mv[R];
+    for (int r = 0; r < R; ++r) mv[r] = splat<V>(-std::numeric_limits<T>::infinity());
+    for_each_vector<V>(C, [&](int64_t c, mask_t<V>) {
+        for (int r = 0; r < R; ++r) mv[r] = vmax(mv[r], load<V>(s[r] + c));
+    });
+    T m[R];
+    double gap[R];
+    for (int r = 0; r < R; ++r) {
+        m[r] = hmax(mv[r]);
+        gap[r] = static_cast<double>(m[r]) - s[r][y[r]];  // before g (maybe s) is written
+    }
+    V sv[R] = {};
+    for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+        for (int r = 0; r < R; ++r) {
+            const V e = exp_nonpositive(load<V>(s[r] + c) - m[r]);
+            sv[r] += select<V>(fresh, e, V{});
+            if (g[r]) store(g[r] + c, select<V>(fresh, e, load<V>(g[r] + c)));
+        }
+    });
+    T sum[R];
+    for (int r = 0; r < R; ++r) sum[r] = hsum(sv[r]);
+    if (g[0]) {
+        T p_scale[R];
+        for (int r = 0; r < R; ++r) p_scale[r] = static_cast<T>(gscale[r] / sum[r]);
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+            for (int r = 0; r < R; ++r) {
+                const V old = load<V>(g[r] + c);
+                store(g[r] + c, select<V>(fresh, old * p_scale[r], old));
+            }
+        });
+        for (int r = 0; r < R; ++r) g[r][y[r]] -= static_cast<T>(gscale[r]);
+    }
+    for (int r = 0; r < R; ++r) loss[r] = gap[r] + std::log(sum[r]);
+}
+
+// Up to 4 vectors a row: two rows of 4 then hold 8 of the 16 AVX2
+// registers, leaving the rest to exp. Measured at N = 200000, one thread,
+// float32: 29-36 ns a row against 46-48 for three sweeps at C = 20, 41
+// against 51 at C = 32; float64 at C = 20 (5 vectors) gained nothing.
+inline constexpr int kMaxRegisterVectors = 4;
+
+// R interleaved rows of `vectors` vectors each.
+template <int R, class V, int NV = 1>
+inline void softmax_rows_of(int64_t vectors, const elem_t<V>* const* s, int64_t C, const int64_t* y,
+                            const double* gscale, elem_t<V>* const* g, double* loss) {
+    if constexpr (NV > kMaxRegisterVectors) {
+        softmax_rows_in_three_sweeps<R, V>(s, C, y, gscale, g, loss);
+    } else if (vectors == NV) {
+        softmax_rows_in_registers<R, NV, V>(s, C, y, gscale, g, loss);
+    } else {
+        softmax_rows_of<R, V, NV + 1>(vectors, s, C, y, gscale, g, loss);
+    }
+}
+
+// The most rows one call takes: a full group in lanes.
+template <class T>
+inline constexpr int kMaxPlainRows = kLanes<T>;
+
+// Rows s[0..n) (n <= kMaxPlainRows<T>), their labels in [0, C), gradients to
+// g[0..n) (g[0] null: none), losses to loss[0..n).
+template <class T>
+inline void softmax_plain_rows(int n, const T* const* s, int64_t C, const int64_t* y, const double* gscale,
+                               T* const* g, double* loss) {
+    constexpr int W = kLanes<T>;
+    if (C >= W && C <= kMaxLaneColumns<T>) {
+        // A group of fewer than W rows fills the other lanes with its last
+        // row: the same values, computed and written again.
+        const T* sp[W];
+        T* gp[W];
+        int64_t yp[W];
+        double gsp[W], lp[W];
+        for (int l = 0; l < W; ++l) {
+            const int r = std::min(l, n - 1);
+            sp[l] = s[r];
+            gp[l] = g[r];
+            yp[l] = y[r];
+            gsp[l] = gscale[r];
+        }
+        softmax_rows_in_lanes<Vec<T, W>>(sp, C, yp, gsp, gp, lp);
+        std::copy(lp, lp + n, loss);
+        return;
+    }
+    with_row_vector<T>(C, [&](auto v) {
+        using V = decltype(v);
+        const int64_t vectors = (C + lanes<V> - 1) / lanes<V>;
+        int r = 0;
+        for (; r + 2 <= n; r += 2) softmax_rows_of<2, V>(vectors, s + r, C, y + r, gscale + r, g + r, loss + r);
+        if (r < n) softmax_rows_of<1, V>(vectors, s + r, C, y + r, gscale + r, g + r, loss + r);
+    });
+}
+
+}  // namespace fastlin::FASTLIN_ISA
