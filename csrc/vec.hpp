@@ -141,51 +141,53 @@ inline void for_each_vector(int64_t n, F&& f) {
 // exponent bits. n is read off the bits of a value rounded with a "magic"
 // constant, which avoids float->int conversions (AVX2 has none from double
 // to int64). Leaving out positive x saves the overflow clamp and lets 2^n be
-// built in one step (n <= 0): a fifth fewer instructions than a full exp.
+// built in one step (n <= 0).
+//
+// Its cost is latency (a chain of dependent steps), so the polynomials go by
+// Estrin's scheme, and x is clamped at kExpZeroBelow, where n = -127
+// (-1023) gives 2^n = +0 through the bits: exactly 0 for -inf and every
+// x <= kExpZeroBelow without a compare and blend. A NaN passes the clamp.
+//
 // Accuracy, measured by tests/test_vec_math.py against numpy.exp: float32
 // within 2 ulp, float64 within 3 ulp, from log(2^-125) resp. log(2^-1021) up
-// to 0. Below those the result is 0 (no subnormals: such terms are below
-// rounding in any softmax sum); -inf gives 0, NaN stays NaN. Positive x give
-// garbage.
+// to 0; below that, results of at most 2^-124 (2^-1020), and exactly 0 at and
+// below kExpZeroBelow. NaN stays NaN. Positive x give garbage.
+template <class T>
+inline constexpr T kExpZeroBelow = sizeof(T) == 4 ? T(-88.0) : T(-709.0);
+
 template <class V>
 inline V exp_nonpositive(V x) {
     using T = elem_t<V>;
     constexpr bool f32 = sizeof(T) == 4;
     using I = Vec<std::conditional_t<f32, int32_t, int64_t>, lanes<V>>;
-    const T lo = f32 ? -86.64339756999316f : -707.7032713517042;  // log(2^-125), log(2^-1021)
     const T magic = f32 ? 12582912.0f : 6755399441055744.0;  // 1.5 * 2^23 (2^52): rounds to integers
-    const V xc = x < lo ? splat<V>(lo) : x;
+    const V xc = vmax(splat<V>(kExpZeroBelow<T>), x);           // NaN > c is false: NaN passes
     const V t = xc * static_cast<T>(1.4426950408889634) + magic;
     const V n = t - magic;
     constexpr int mant = f32 ? 23 : 52, bias = f32 ? 127 : 1023;
     const I two_to_n = (__builtin_bit_cast(I, t) - __builtin_bit_cast(I, splat<V>(magic)) + bias) << mant;
     const V r = (xc - n * static_cast<T>(f32 ? 0.693359375 : 6.93145751953125e-1)) -
                 n * static_cast<T>(f32 ? -2.12194440e-4 : 1.42860682030941723212e-6);
+    const V r2 = r * r;
     V p;
     if constexpr (f32) {
-        // Cephes expf polynomial, by Estrin's scheme: 3 dependent steps
-        // instead of Horner's 5 (exp is bound by its latency).
-        const V r2 = r * r;
+        // Cephes expf polynomial.
         const V c01 = r * 1.6666665459e-1f + 5.0000001201e-1f;
         const V c23 = r * 8.3334519073e-3f + 4.1665795894e-2f;
         const V c45 = r * 1.9875691500e-4f + 1.3981999507e-3f;
         p = (c45 * r2 + c23) * r2 + c01;
     } else {
-        // Taylor series to r^12: truncation error < 2e-17 on |r| <= ln2/2.
-        p = splat<V>(1.0 / 479001600.0);
-        p = p * r + 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
-        p = p * r + 1.0 / 40320.0;
-        p = p * r + 1.0 / 5040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
+        // Taylor series to r^12 (1/k! for k = 2..12): truncation error <
+        // 2e-17 on |r| <= ln2/2.
+        const V r4 = r2 * r2;
+        const V c01 = r * (1.0 / 6) + 1.0 / 2, c23 = r * (1.0 / 120) + 1.0 / 24;
+        const V c45 = r * (1.0 / 5040) + 1.0 / 720, c67 = r * (1.0 / 362880) + 1.0 / 40320;
+        const V c89 = r * (1.0 / 39916800) + 1.0 / 3628800;
+        const V c0123 = c23 * r2 + c01, c4567 = c67 * r2 + c45;
+        const V c8910 = r2 * (1.0 / 479001600) + c89;
+        p = (c8910 * r4 + c4567) * r4 + c0123;
     }
-    p = p * r * r + r + static_cast<T>(1);
-    return x < lo ? splat<V>(0) : p * __builtin_bit_cast(V, two_to_n);
+    return (p * r2 + r + static_cast<T>(1)) * __builtin_bit_cast(V, two_to_n);
 }
 
 // log(x) for positive normal x (softmax sums lie in [1, C]): fdlibm's log.

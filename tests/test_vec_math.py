@@ -3,8 +3,9 @@
 They serve softmax, whose exp arguments s - max(s) are never positive and
 whose log arguments (the sums of exp) lie in [1, C]. exp is defined for
 x <= 0: within 2 ulp in float32 and 3 ulp in float64 of the exact exp, from
-log(2^-125) (float32) or log(2^-1021) (float64) up to 0, and 0 below that.
-log is defined for positive normal x: within 1 ulp.
+log(2^-125) (float32) or log(2^-1021) (float64) up to 0; below that at most
+2^-124 (2^-1020), and exactly 0 from -88 (-709) down. log is defined for
+positive normal x: within 1 ulp.
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ from fastlin import _core
 
 VARIANTS = _core.supported_cpu_variants()
 BOUNDS = {np.float32: (np.log(2.0**-125), 2.0), np.float64: (np.log(2.0**-1021), 3.0)}
+ZERO_BELOW = {np.float32: (-88.0, 2.0**-124), np.float64: (-709.0, 2.0**-1020)}
 
 
 @pytest.fixture(params=VARIANTS)
@@ -49,12 +51,22 @@ def test_exp_within_documented_ulp_over_the_whole_range(variant, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_exp_special_values(variant, dtype):
-    lo, _ = BOUNDS[dtype]
-    x = np.array([-np.inf, np.nan, 0.0, -0.0, lo - 1.0, -1e4, -np.finfo(dtype).max], dtype=dtype)
+    x = np.array([-np.inf, np.nan, 0.0, -0.0, -1e4, -np.finfo(dtype).max], dtype=dtype)
     got = _core._exp_nonpositive(x)
-    np.testing.assert_array_equal(got[[0, 4, 5, 6]], 0.0)
+    np.testing.assert_array_equal(got[[0, 4, 5]], 0.0)
     assert np.isnan(got[1])
     np.testing.assert_array_equal(got[[2, 3]], 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_is_tiny_below_the_range_and_zero_far_below(variant, dtype):
+    lo, _ = BOUNDS[dtype]
+    zero_below, tiny = ZERO_BELOW[dtype]
+    between = np.linspace(zero_below, lo, 10_001).astype(dtype)
+    got = _core._exp_nonpositive(between)
+    assert np.all((got >= 0) & (got <= tiny))
+    far = np.linspace(10 * zero_below, zero_below, 10_001).astype(dtype)
+    np.testing.assert_array_equal(_core._exp_nonpositive(far), 0.0)
 
 
 def test_exp_keeps_dtype_and_shape():
