@@ -155,14 +155,15 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
         const T mg = static_cast<T>(margin);
         const double wy = class_weight ? class_weight[y] : 1.0;
         const T gw = static_cast<T>(gscale * wy);
-        const V yv = splat<V>(static_cast<T>(y));
+        using I = index_vector_t<V>;
+        const I yv = splat<I>(static_cast<elem_t<I>>(y));
         // The target's gradient is -gw * (number of active classes), or
         // -2 gw * (sum of active margins) when squared: counted per lane and
         // scaled once, not summed term by term over up to 32000 classes.
         V loss{}, active{};
         for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
             // Lanes already visited and the target's own lane count zero.
-            const mask_t<V> counted = fresh & (lane_index<V>() + static_cast<T>(c) != yv);
+            const mask_t<V> counted = fresh & (lane_index<I>() + static_cast<elem_t<I>>(c) != yv);
             // (s_j - s_y) + margin, in that order: with |s| ~ 3e38 the margin
             // must not be rounded away into s_y first.
             const V h = select<V>(counted, hinge<V>((load<V>(s + c) - sy) + mg), V{});
@@ -179,40 +180,9 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
     });
 }
 
-// The first class c != y with s[c] == value (a NaN value: the first NaN),
-// vector by vector: a scalar scan that stops at the first hit costs C/2
-// compares a row at C = 1000. `value` must occur at some c != y.
-template <class T>
-inline int64_t first_other_equal(const T* s, int64_t C, int64_t y, T value) {
-    return with_row_vector<T>(C, [&](auto v) -> int64_t {
-        using V = decltype(v);
-        constexpr int W = lanes<V>;
-        const V yv = splat<V>(static_cast<T>(y)), target = splat<V>(value);
-        const bool nan = value != value;
-        auto first_in = [&](int64_t c, mask_t<V> fresh) -> int64_t {
-            const V sc = load<V>(s + c);
-            const mask_t<V> hit = fresh & (lane_index<V>() + static_cast<T>(c) != yv) &
-                                  (nan ? sc != sc : sc == target);
-            if (!(hsum(select<V>(hit, splat<V>(1), V{})) > 0)) return -1;
-            for (int l = 0; l < W; ++l)
-                if (hit[l]) return c + l;
-            return -1;
-        };
-        const mask_t<V> all = splat<V>(0) == splat<V>(0);
-        int64_t c = 0;
-        for (; c + W <= C; c += W)
-            if (const int64_t j = first_in(c, all); j >= 0) return j;
-        if (c < C) {
-            const int64_t j = first_in(C - W, lane_index<V>() >= splat<V>(static_cast<T>(c - (C - W))));
-            if (j >= 0) return j;
-        }
-        return y == 0 ? 1 : 0;  // not reached when value occurs at some c != y
-    });
-}
-
 // Multiclass SVM, Crammer-Singer: w_y * max(0, margin + max_{j != y} s_j - s_y)^p.
 // Ties in the max give the gradient to the first maximising class; a NaN
-// counts as the maximum.
+// among the s_j (j != y) makes the loss NaN and the gradient zero.
 template <class T>
 inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const double* class_weight,
                                      double margin, bool squared, double gscale, T* g) {
@@ -221,25 +191,40 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
             for (int64_t c = 0; c < C; ++c) g[c] = 0;
         return 0.0;
     }
-    const T mx = with_row_vector<T>(C, [&](auto v) {
+    // One sweep finds the largest s_j (j != y) and its first index, lane by
+    // lane, without branches (a search for it in a second sweep cost a
+    // mispredicted branch or two a row).
+    T mx;
+    int64_t jmax;
+    bool nan = false;
+    with_row_vector<T>(C, [&](auto v) {
         using V = decltype(v);
-        const V yv = splat<V>(static_cast<T>(y));
-        V m = splat<V>(-std::numeric_limits<T>::infinity()), nan{};
+        using I = index_vector_t<V>;
+        const I yv = splat<I>(static_cast<elem_t<I>>(y));
+        V m = splat<V>(-std::numeric_limits<T>::infinity());
+        I at = splat<I>(static_cast<elem_t<I>>(C));
+        mask_t<V> any_nan = splat<V>(0) != splat<V>(0);
         for_each_vector<V>(C, [&](int64_t c, mask_t<V>) {
             const V sc = load<V>(s + c);
-            const mask_t<V> other = lane_index<V>() + static_cast<T>(c) != yv;
-            m = vmax(m, select<V>(other, sc, m));
-            nan += select<V>(other & (sc != sc), splat<V>(1), V{});
+            const I idx = lane_index<I>() + static_cast<elem_t<I>>(c);
+            // Overlapping lanes see an element again with its own index: the
+            // first index of the maximum still wins below.
+            const mask_t<V> better = (idx != yv) & (sc > m);
+            m = select<V>(better, sc, m);
+            at = better ? idx : at;
+            any_nan |= (idx != yv) & (sc != sc);
         });
-        return hsum(nan) > 0 ? std::numeric_limits<T>::quiet_NaN() : hmax(m);
+        mx = hmax(m);
+        nan = hsum(select<V>(any_nan, splat<V>(1), V{})) > 0;
+        jmax = hmin(m == mx ? at : splat<I>(static_cast<elem_t<I>>(C)));
     });
+    if (nan) mx = std::numeric_limits<T>::quiet_NaN();  // h is NaN: no gradient
     const T h = hinge(Vec<T, 1>{mx - s[y] + static_cast<T>(margin)})[0];
     const double wy = class_weight ? class_weight[y] : 1.0;
     if (g) {
-        // The class that gets the gradient is found before g (maybe s) is cleared.
-        const int64_t jmax = h > 0 ? first_other_equal(s, C, y, mx) : -1;
+        // s[y] was read above: g (maybe s) may be cleared.
         for (int64_t c = 0; c < C; ++c) g[c] = 0;
-        if (jmax >= 0) {
+        if (h > 0 && jmax < C) {  // h > 0 needs a finite or +inf maximum, found at jmax
             const T gc = static_cast<T>(gscale * wy * (squared ? 2.0 * h : 1.0));
             g[jmax] = gc;
             g[y] = -gc;

@@ -30,11 +30,12 @@ namespace fastlin::FASTLIN_ISA {
 // C = 8: 14 / 30, C = 20: 25 / 33, C = 24: 31 / 34, C = 32: 39 / 39, C =
 // 48: 65 / 51; float64 (W = 4) C = 8: 31 / 41, C = 10: 34 / 39, C = 20:
 // 57 / 56, C = 24: 68 / 64.
+inline constexpr int kMaxLaneBlocks = 3;
 template <class T>
-inline constexpr int64_t kMaxLaneColumns = 3 * kLanes<T>;
+inline constexpr int64_t kMaxLaneColumns = kMaxLaneBlocks * kLanes<T>;
 
 // W rows (W = lanes<V>), row r from s[r] (C values, W <= C <=
-// kMaxLaneColumns), gradient to g[r] (g[0] null: none). Columns are
+// kMaxLaneBlocks * W), gradient to g[r] (g[0] null: none). Columns are
 // transposed in W at a time, the last block overlapping the one before when
 // C is not a multiple of W; on the way out the overlap is rewritten with the
 // same values. Every load comes before the first store, so g may alias s,
@@ -45,7 +46,7 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
                                   elem_t<V>* const* g, double* loss) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
-    V col[kMaxLaneColumns<T>];  // col[j][r] = s[r][j], then exp, then the gradient
+    V col[kMaxLaneBlocks * W];  // col[j][r] = s[r][j], then exp, then the gradient
     auto column_blocks = [&](auto&& f) {
         for (int64_t j0 = 0; j0 < C; j0 += W) f(std::min<int64_t>(j0, C - W));
     };

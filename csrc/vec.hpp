@@ -56,6 +56,10 @@ template <class V>
 inline V select(mask_t<V> m, V a, V b) {
     return m ? a : b;
 }
+// Integer lanes as wide as V's (indices exact beyond 2^24): their
+// comparisons give the same masks as V's.
+template <class V>
+using index_vector_t = Vec<std::conditional_t<sizeof(elem_t<V>) == 4, int32_t, int64_t>, lanes<V>>;
 // Lane indices 0, 1, ..., W-1.
 template <class V>
 inline V lane_index() {
@@ -80,25 +84,29 @@ inline auto with_row_vector(int64_t n, F&& f) {
     return f(Vec<T, 1>{});
 }
 
-// Horizontal sum and max as trees of half-width operations (log2 W steps),
-// not W - 1 scalar extractions: once per row, they matter for short rows.
-template <class V>
-inline elem_t<V> hsum(V v) {
+// Horizontal sum, max and min as trees of half-width operations (log2 W
+// steps), not W - 1 scalar extractions: once per row, they matter for short
+// rows.
+template <class V, class Op>
+inline elem_t<V> hreduce(V v, Op op) {
     if constexpr (lanes<V> == 1) {
         return v[0];
     } else {
         constexpr auto half = std::make_index_sequence<lanes<V> / 2>{};
-        return hsum(low_half(v, half) + high_half(v, half));
+        return hreduce(op(low_half(v, half), high_half(v, half)), op);
     }
 }
 template <class V>
+inline elem_t<V> hsum(V v) {
+    return hreduce(v, [](auto a, auto b) { return a + b; });
+}
+template <class V>
 inline elem_t<V> hmax(V v) {
-    if constexpr (lanes<V> == 1) {
-        return v[0];
-    } else {
-        constexpr auto half = std::make_index_sequence<lanes<V> / 2>{};
-        return hmax(vmax(low_half(v, half), high_half(v, half)));
-    }
+    return hreduce(v, [](auto a, auto b) { return vmax(a, b); });
+}
+template <class V>
+inline elem_t<V> hmin(V v) {
+    return hreduce(v, [](auto a, auto b) { return a < b ? a : b; });
 }
 
 // Transposes the W x W matrix whose rows are v[0], ..., v[W-1] (W = lanes<V>)

@@ -706,6 +706,19 @@ def test_crammer_singer_tie_goes_to_first_class(module):
     np.testing.assert_array_equal(G, [[1.0, 0.0, 0.0, -1.0]])
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("C", [2, 3, 9, 20, 33, 1000])
+def test_crammer_singer_ties_anywhere_in_the_row_match_the_reference(C, dtype, rng):
+    # Few distinct values: most rows tie for the maximum, in any lane and in
+    # the overlapping last vector; the first maximising class j != y wins.
+    S = rng.integers(-2, 3, size=(101, C)).astype(dtype)
+    y = _labels(rng, 101, C)
+    got = fastlin.svm_loss(S, y, variant="crammer_singer", reduction="none")
+    want = ref.svm_loss(S, y, variant="crammer_singer", reduction="none")
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_lecture_svm_example(module):
     # cs231n's worked example: scores of cat, car, frog for three images.
