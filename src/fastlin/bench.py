@@ -338,6 +338,14 @@ class Outcome:
     note: str = ""
 
 
+# The worker threads of a multi-threaded library (OpenBLAS under NumPy, OpenMP
+# under PyTorch) spin for a while after its last call, and would take a core
+# from whichever contender is timed next. Measured: linear_softmax_loss at
+# N=256 on 2 threads took 1.18-1.51 ms right after the NumPy reference and
+# 0.78-0.87 ms after a pause of 0.2-0.5 s.
+SETTLE_S = 0.25
+
+
 def run_in_process(w: Workload, dtype, repeats: int, budget_s: float = math.inf) -> dict:
     inp = make_inputs(w, dtype)
     outcomes, want = {}, None
@@ -346,6 +354,7 @@ def run_in_process(w: Workload, dtype, repeats: int, budget_s: float = math.inf)
         if c is None:
             outcomes[label] = Outcome(status="n/a")
             continue
+        time.sleep(SETTLE_S)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
