@@ -192,7 +192,7 @@ inline void softmax_rows_of(int64_t vectors, const elem_t<V>* const* s, int64_t 
 template <class T>
 inline constexpr int kMaxPlainRows = kLanes<T>;
 
-// Rows s[0..n) (n <= kMaxPlainRows<T>), their labels in [0, C), gradients to
+// Rows s[0..n) (1 <= n <= kMaxPlainRows<T>), their labels in [0, C), gradients to
 // g[0..n) (g[0] null: none), losses to loss[0..n).
 template <class T>
 inline void softmax_plain_rows(int n, const T* const* s, int64_t C, const int64_t* y, const double* gscale,
