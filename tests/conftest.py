@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, settings
 
 import fastlin
 import fastlin.reference
+from fastlin import _core
 
 # Hypothesis profiles for tests/test_fuzz.py: "ci" (the default; derandomised,
 # so CI checks the same examples every run) and "long" (the issue-6 run of
@@ -26,6 +27,18 @@ settings.load_profile(os.environ.get("FASTLIN_HYPOTHESIS_PROFILE", "ci"))
 MODULES = [pytest.param(fastlin, id="fastlin"), pytest.param(fastlin.reference, id="reference")]
 
 FLOAT_DTYPES = [np.float32, np.float64]
+
+# The instruction-set variants this CPU can run; the ``variant`` fixture runs
+# a test under each in turn and restores the one that was active.
+VARIANTS = _core.supported_cpu_variants()
+
+
+@pytest.fixture(params=VARIANTS)
+def variant(request):
+    saved = _core.cpu_variant()
+    _core.set_cpu_variant(request.param)
+    yield request.param
+    _core.set_cpu_variant(saved)
 
 # Relative tolerance of a comparison between two correct implementations, per
 # compute dtype (issue 2, "Done when").

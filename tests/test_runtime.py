@@ -12,18 +12,9 @@ import pytest
 import fastlin
 import fastlin.compat.cs231n as cs231n
 import fastlin.reference as ref
-from conftest import FLOAT_DTYPES, assert_loss_grad_close
+from conftest import FLOAT_DTYPES, VARIANTS, assert_loss_grad_close
 from fastlin import _core
 
-VARIANTS = _core.supported_cpu_variants()
-
-
-@pytest.fixture(params=VARIANTS)
-def variant(request):
-    saved = _core.cpu_variant()
-    _core.set_cpu_variant(request.param)
-    yield request.param
-    _core.set_cpu_variant(saved)
 
 
 @pytest.fixture

@@ -13,17 +13,8 @@ import pytest
 
 from fastlin import _core
 
-VARIANTS = _core.supported_cpu_variants()
 BOUNDS = {np.float32: (np.log(2.0**-125), 2.0), np.float64: (np.log(2.0**-1021), 3.0)}
 ZERO_BELOW = {np.float32: (-88.0, 2.0**-124), np.float64: (-709.0, 2.0**-1020)}
-
-
-@pytest.fixture(params=VARIANTS)
-def variant(request):
-    saved = _core.cpu_variant()
-    _core.set_cpu_variant(request.param)
-    yield request.param
-    _core.set_cpu_variant(saved)
 
 
 def _ulp_error(x, dtype):
