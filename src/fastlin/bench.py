@@ -366,13 +366,17 @@ def run_in_process(w: Workload, dtype, repeats: int, budget_s: float = math.inf)
         note = "; ".join(sorted({str(m.message).splitlines()[0] for m in caught}))
         if label == "reference":
             want = got
-        elif want is None:
-            outcomes[label] = Outcome(status="unchecked", note="the reference failed")
-            continue
-        why = mismatch(got, want, dtype)
-        outcomes[label] = Outcome(None if why else seconds, "WRONG" if why else "",
-                                  note=why or note)
+        outcomes[label] = checked(got, want, dtype, seconds, note=note)
     return outcomes
+
+
+def checked(got, want, dtype, seconds, peak_bytes=None, note="") -> Outcome:
+    """The outcome of a timed contender whose result ``got`` is checked
+    against the reference's ``want`` (None: the reference failed)."""
+    if want is None:
+        return Outcome(status="unchecked", note="the reference failed")
+    why = mismatch(got, want, dtype)
+    return Outcome(None if why else seconds, "WRONG" if why else "", peak_bytes, why or note)
 
 
 def _status_field(name):
@@ -427,12 +431,7 @@ def run_in_children(w: Workload, dtype, repeats: int, threads) -> dict:
         got = (r["loss"], np.array(r["grad_sample"]))
         if label == "reference":
             want = got
-        elif want is None:
-            outcomes[label] = Outcome(status="unchecked", note="the reference failed")
-            continue
-        why = mismatch(got, want, dtype)
-        outcomes[label] = Outcome(None if why else r["seconds"], "WRONG" if why else "",
-                                  r["peak_bytes"], why or "")
+        outcomes[label] = checked(got, want, dtype, r["seconds"], r["peak_bytes"])
     return outcomes
 
 
