@@ -209,10 +209,11 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
             const I idx = lane_index<I>() + static_cast<elem_t<I>>(c);
             // Overlapping lanes see an element again with its own index: the
             // first index of the maximum still wins below.
-            const mask_t<V> better = (idx != yv) & (sc > m);
+            const mask_t<V> other = idx != yv;
+            const mask_t<V> better = other & (sc > m);
             m = select<V>(better, sc, m);
             at = better ? idx : at;
-            any_nan |= (idx != yv) & (sc != sc);
+            any_nan |= other & (sc != sc);
         });
         mx = hmax(m);
         nan = hsum(select<V>(any_nan, splat<V>(1), V{})) > 0;

@@ -143,13 +143,19 @@ inline void for_each_vector(int64_t n, F&& f) {
     if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))));
 }
 
+// 1.5 * 2^23 (2^52 for double): adding it rounds a float of magnitude below
+// 2^22 (2^51) to an integer held in the low mantissa bits, so integers and
+// floats convert through the bits, without float <-> int instructions (AVX2
+// has none between double and int64).
+template <class T>
+inline constexpr T kIntegerMagic = sizeof(T) == 4 ? T(12582912.0f) : T(6755399441055744.0);
+
 // exp(x) for x <= 0, the only arguments softmax has (s - max s):
 // 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 split in two parts
 // (Cody-Waite), exp(r) on |r| <= ln2/2 by a polynomial, 2^n built in the
-// exponent bits. n is read off the bits of a value rounded with a "magic"
-// constant, which avoids float->int conversions (AVX2 has none from double
-// to int64). Leaving out positive x saves the overflow clamp and lets 2^n be
-// built in one step (n <= 0).
+// exponent bits. n is read off the bits of x / ln 2 + kIntegerMagic.
+// Leaving out positive x saves the overflow clamp and lets 2^n be built in
+// one step (n <= 0).
 //
 // Its cost is latency (a chain of dependent steps), so the polynomials go by
 // Estrin's scheme, and x is clamped at kExpZeroBelow, where n = -127
@@ -168,7 +174,7 @@ inline V exp_nonpositive(V x) {
     using T = elem_t<V>;
     constexpr bool f32 = sizeof(T) == 4;
     using I = Vec<std::conditional_t<f32, int32_t, int64_t>, lanes<V>>;
-    const T magic = f32 ? 12582912.0f : 6755399441055744.0;  // 1.5 * 2^23 (2^52): rounds to integers
+    const T magic = kIntegerMagic<T>;
     const V xc = vmax(splat<V>(kExpZeroBelow<T>), x);           // NaN > c is false: NaN passes
     const V t = xc * static_cast<T>(1.4426950408889634) + magic;
     const V n = t - magic;
@@ -233,9 +239,8 @@ inline V log_positive(V x) {
                           w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
         r = t1 + t2;
     }
-    // k as a float through the bits of 1.5 * 2^23 (2^52) + k: AVX2 has no
-    // int64 -> double conversion.
-    const T magic = f32 ? 12582912.0f : 6755399441055744.0;
+    // k as a float through the bits of kIntegerMagic + k.
+    const T magic = kIntegerMagic<T>;
     const V kf = __builtin_bit_cast(V, k + __builtin_bit_cast(I, splat<V>(magic))) - magic;
     const T ln2_hi = f32 ? 6.9313812256e-01f : 6.93147180369123816490e-01;
     const T ln2_lo = f32 ? 9.0580006145e-06f : 1.90821492927058770002e-10;
