@@ -3,6 +3,7 @@
 // linear_losses.hpp.
 #include "isa_begin.hpp"
 
+#include "few_class_products.hpp"
 #include "loss_functors.hpp"
 #include "row_loop.hpp"
 
@@ -33,22 +34,38 @@ struct FusedPass {
 // Row groups: each group runs its blocks on one thread into its own dW
 // partial (group 0 straight into dW), then the partials are added in order.
 template <class T, class Loss>
-void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, std::vector<double>& block_sums,
+void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::vector<double>& block_sums,
                     std::vector<double>& db_acc) {
     const auto& a = p.a;
     const int64_t C = a.C, D = a.D, blocks = p.blocks(), dw_size = C * D;
-    std::vector<T> partials(static_cast<size_t>((groups - 1) * dw_size));
+    // Left uninitialised (as Xp below): each group's first block writes its
+    // partial whole, and clearing megabytes would cost more than small N's
+    // products.
+    std::unique_ptr<T[]> partials(new T[static_cast<size_t>((groups - 1) * dw_size)]);
     std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
+    // For the hand-written products: W packed, shared by all groups.
+    std::unique_ptr<T[]> Wp(few ? new T[static_cast<size_t>(D * kPanelWidth<T>)] : nullptr);
+    if (few) pack_classes(a.W, C, D, Wp.get());
     parallel_for(groups, [&](int64_t g) {
-        std::vector<T> S(static_cast<size_t>(p.rows * C));
-        T* dW = g == 0 ? a.dW : partials.data() + (g - 1) * dw_size;
+        const int64_t max_rows = std::min(p.rows, a.N);
+        std::vector<T> S(static_cast<size_t>(max_rows * C));
+        std::unique_ptr<T[]> Xp(few ? new T[static_cast<size_t>(feature_panels_size<T>(max_rows, D))] : nullptr);
+        T* dW = g == 0 ? a.dW : partials.get() + (g - 1) * dw_size;
         const int64_t k0 = g * blocks / groups, k1 = (g + 1) * blocks / groups;
         for (int64_t k = k0; k < k1; ++k) {
             const int64_t i0 = p.block_start(k), n = p.block_rows(k);
             const T* Xb = a.X + i0 * D;
-            linear_forward_serial(Xb, a.W, a.b, n, D, C, S.data(), C);
+            if (few) {
+                scores_and_pack(Xb, n, D, Wp.get(), a.b, C, S.data(), Xp.get());
+            } else {
+                linear_forward_serial(Xb, a.W, a.b, n, D, C, S.data(), C);
+            }
             block_sums[k] = p.loss_rows(i0, n, S.data());
-            blas::gemm(true, false, C, D, n, T(1), S.data(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
+            if (few) {
+                add_gradient_product(S.data(), n, C, Xp.get(), D, k == k0, dW);
+            } else {
+                blas::gemm(true, false, C, D, n, T(1), S.data(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
+            }
             if (a.db) add_column_sums(S.data(), n, C, 0, C, db_parts.data() + g * C);
             if (a.dX) blas::gemm(false, false, n, D, C, T(1), S.data(), C, a.W, D, T(0), a.dX + i0 * D, D);
         }
@@ -57,7 +74,7 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, std::vector<dou
         parallel_for(num_pieces(dw_size, kPieceRows * kPieceCols), [&](int64_t k) {
             const int64_t e0 = k * kPieceRows * kPieceCols, e1 = std::min(dw_size, e0 + kPieceRows * kPieceCols);
             for (int64_t g = 1; g < groups; ++g) {
-                const T* part = partials.data() + (g - 1) * dw_size;
+                const T* part = partials.get() + (g - 1) * dw_size;
                 for (int64_t e = e0; e < e1; ++e) a.dW[e] += part[e];
             }
         });
@@ -107,7 +124,7 @@ template <class T, class Loss>
 double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction r) {
     const int64_t N = a.N, D = a.D, C = a.C;
     const double denom = loss.denominator(N);  // throws on a bad label before any write
-    const FusedPlan plan = fused_plan(N, D, C, sizeof(T));
+    const FusedPlan plan = fused_plan(N, D, C, sizeof(T), kPanelWidth<T>);
     const FusedPass<T, Loss> pass{a, loss, reduction_scale(r, denom), plan.rows};
     std::vector<double> block_sums(static_cast<size_t>(pass.blocks()), 0.0);
     std::vector<double> db_acc(a.db ? C : 0, 0.0);
@@ -117,7 +134,7 @@ double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction 
         std::fill(a.dW, a.dW + C * D, T(0));
         if (a.dX) std::fill(a.dX, a.dX + N * D, T(0));
     } else if (plan.groups > 0) {
-        run_row_groups(pass, plan.groups, block_sums, db_acc);
+        run_row_groups(pass, plan.groups, plan.few_classes, block_sums, db_acc);
     } else {
         run_stripes(pass, block_sums, db_acc);
     }
@@ -151,7 +168,7 @@ struct LinearRunner {
 template <class T>
 LinearKernels<T> linear_kernels() {
     using E = LossEntryPoints<T, LinearLossBatch<T>, LinearRunner>;
-    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared};
+    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, kPanelWidth<T>};
 }
 
 template LinearKernels<float> linear_kernels<float>();

@@ -8,7 +8,20 @@
 
 namespace fastlin {
 
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
+namespace {
+
+// Whether the products of the row groups run by few_class_products.hpp:
+// where the classes fit in one of its panels, not for a handful of rows
+// (W would be packed for little: for one image the BLAS's matrix-vector
+// product reads W once).
+bool few_classes(int64_t N, int64_t C, int64_t class_panel) {
+    constexpr int64_t kMinRows = 8;
+    return N >= kMinRows && C <= class_panel;
+}
+
+}  // namespace
+
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t class_panel) {
     // All partials of the row groups together stay within 32 MiB, and there
     // are at most 16 groups (one per core of a 16-core machine; more would
     // only add partials to sum).
@@ -16,27 +29,32 @@ FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
     const int64_t dw_bytes = std::max<int64_t>(1, C * D * elem_size);
     const int64_t max_groups = std::min(kMaxGroups, kPartialBytes / dw_bytes);
     if (max_groups >= 2) {
+        const bool few = few_classes(N, C, class_panel);
         // A block keeps X_blk and its scores within 4 MiB (L3): OpenBLAS
         // packs its operands and runs closer to its peak on more rows
         // (measured at C = 20, D = 3072: 45% of peak at 80 rows, 80% at 256
-        // in L2, less when X streams from memory). Yet never fewer than 16
-        // blocks when N allows, so that 16 threads have work, and never
-        // fewer than 64 rows: below that the products run far from peak and
-        // each extra group adds a dW partial to clear and sum (measured: N =
-        // 256 in 16 blocks of 16 rows was slower than NumPy on 2 cores).
-        // Rows in multiples of 16.
-        const int64_t cache_rows = (int64_t(4) << 20) / std::max<int64_t>(1, std::max(C, D) * elem_size);
+        // in L2, less when X streams from memory). The hand-written products
+        // of few classes keep their copy of X_blk within 1.5 MiB instead:
+        // measured at C = 20, D = 3072 float32, 128 rows ran them at 65
+        // GFLOP/s a core, 48 rows at 58. Yet never fewer than 16 blocks when
+        // N allows, so that 16 threads have work, and never fewer than 64
+        // rows: below that the products run far from peak and each extra
+        // group adds a dW partial to clear and sum (measured: N = 256 in 16
+        // blocks of 16 rows was slower than NumPy on 2 cores). Rows in
+        // multiples of 16.
+        const int64_t block_bytes = few ? int64_t(3) << 19 : int64_t(4) << 20;
+        const int64_t cache_rows = block_bytes / std::max<int64_t>(1, std::max(C, D) * elem_size);
         const int64_t share_rows = (N + kMaxGroups - 1) / kMaxGroups;
         int64_t rows = std::min(cache_rows, (share_rows + 15) / 16 * 16);
         rows = std::clamp<int64_t>(rows - rows % 16, 64, 1024);
         const int64_t blocks = (N + rows - 1) / rows;
-        return {rows, std::clamp<int64_t>(blocks, 1, max_groups)};
+        return {rows, std::clamp<int64_t>(blocks, 1, max_groups), few};
     }
     // Stripes: the scores block may take up to 32 MiB (C = 32000 float32:
     // 262 rows). More rows per block mean fewer passes over dW, which each
     // block reads and writes once; at least 64 rows.
     const int64_t rows = std::clamp<int64_t>(kPartialBytes / (C * elem_size), 64, 4096);
-    return {rows, 0};
+    return {rows, 0, false};
 }
 
 namespace {
@@ -50,6 +68,11 @@ const LinearKernels<T>& kernels() {
 }
 
 }  // namespace
+
+FusedPlan active_fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
+    const int64_t panel = elem_size == sizeof(float) ? kernels<float>().class_panel : kernels<double>().class_panel;
+    return fused_plan(N, D, C, elem_size, panel);
+}
 
 template <class T>
 double linear_softmax_hard(const LinearLossBatch<T>& a, const int64_t* y, const SoftmaxOptions& o) {

@@ -44,9 +44,11 @@ template <class V>
 inline void store(elem_t<V>* p, V v) {
     __builtin_memcpy(p, &v, sizeof v);
 }
+// x - 0 rather than 0 + x: exact for every x (0 + -0 is +0), so it compiles
+// to a bare broadcast.
 template <class V>
 inline V splat(elem_t<V> x) {
-    return V{} + x;
+    return x - V{};
 }
 template <class V>
 inline V vmax(V a, V b) {

@@ -353,10 +353,10 @@ void register_linear(py::module_& m) {
           "sample_weight"_a, "reduction"_a);
     m.def("least_squares", &least_squares_py, "X"_a, "T"_a, "reg"_a, "fit_bias"_a);
     // For tests of the block boundaries: how the fused pass cuts its work,
-    // (rows per block, row groups or 0 for stripes).
+    // (rows per block, row groups or 0 for stripes, hand-written products).
     m.def("_fused_plan", [](int64_t N, int64_t D, int64_t C, int64_t itemsize) {
-        const FusedPlan p = fused_plan(N, D, C, itemsize);
-        return py::make_tuple(p.rows, p.groups);
+        const FusedPlan p = active_fused_plan(N, D, C, itemsize);
+        return py::make_tuple(p.rows, p.groups, p.few_classes);
     }, "N"_a, "D"_a, "C"_a, "itemsize"_a);
 }
 

@@ -220,20 +220,56 @@ def test_squared_with_one_output_takes_1d_targets(rng):
 # --------------------------------------------------------------------------
 
 def _plan(N, D, C, dtype):
-    """(rows per block, row groups or 0 for stripes) of the fused pass."""
+    """(rows per block, row groups or 0 for stripes, hand-written products)
+    of the fused pass."""
     return _core._fused_plan(N, D, C, np.dtype(dtype).itemsize)
 
 
-def test_fused_plan_is_as_documented():
-    # TinyPlaces: X_blk (336 x 3072 float32) within 4 MiB, 16 row groups.
-    assert _plan(20000, 3072, 20, np.float32) == (336, 16)
-    assert _plan(20000, 3072, 20, np.float64) == (160, 16)
-    # Small N: at least 16 blocks where N allows, 64 rows at the least.
-    assert _plan(256, 3072, 20, np.float32) == (64, 4)
-    assert _plan(1, 3072, 20, np.float32) == (64, 1)
-    assert _plan(3000, 13, 1000, np.float32) == (192, 16)
+def _class_panel(variant, dtype):
+    """Classes of a panel of the hand-written products: 3 vectors
+    (csrc/few_class_products.hpp)."""
+    vector_bytes = {"baseline": 16, "avx2": 32, "avx512": 64}[variant]
+    return 3 * vector_bytes // np.dtype(dtype).itemsize
+
+
+def test_fused_plan_is_as_documented(variant):
+    few32 = _class_panel(variant, np.float32) >= 20
+    few64 = _class_panel(variant, np.float64) >= 20
+    # TinyPlaces: 16 row groups. By the hand-written products where its 20
+    # classes fit in a panel (float32 with AVX2), X_blk within 1.5 MiB (128
+    # rows); else by the BLAS, X_blk within 4 MiB (336 float32 rows).
+    assert _plan(20000, 3072, 20, np.float32) == ((128, 16, True) if few32 else (336, 16, False))
+    assert _plan(20000, 3072, 20, np.float64) == ((64, 16, True) if few64 else (160, 16, False))
+    # Small N: at least 16 blocks where N allows, 64 rows at the least; one
+    # image keeps the BLAS (a matrix-vector product reads W once).
+    assert _plan(256, 3072, 20, np.float32) == (64, 4, few32)
+    assert _plan(7, 3072, 2, np.float32) == (64, 1, False)
+    assert _plan(8, 3072, 2, np.float32) == (64, 1, True)
+    # Classes beyond a panel: the BLAS.
+    panel = _class_panel(variant, np.float32)
+    assert _plan(20000, 3072, panel, np.float32)[2]
+    assert _plan(20000, 3072, panel + 1, np.float32) == (336, 16, False)
+    assert _plan(3000, 13, 1000, np.float32) == (192, 16, False)
     # A dW too large to copy per group (131 MB): stripes, 32 MiB of scores.
-    assert _plan(4096, 1024, 32000, np.float32) == (262, 0)
+    assert _plan(4096, 1024, 32000, np.float32) == (262, 0, False)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("N", [69, 70, 71])
+def test_few_class_products_across_tile_edges(N, dtype, variant, rng):
+    # The hand-written products work in panels of P = 3 vectors of classes
+    # or features and in tiles of 4 rows or classes: class and feature counts
+    # on both sides of those edges, and a block of 64 rows then one of 5, 6
+    # or 7 (a whole tile and 1, 2 or 3 rows).
+    P = _class_panel(variant, dtype)
+    for C in sorted({1, 2, 3, 4, 5, P - 1, P}):
+        for D in (1, 5, P - 1, P + 1, 2 * P + 3):
+            assert _plan(N, D, C, dtype)[2]
+            X, y, W, b, kw = _build("linear_softmax_loss", {}, rng, N, D, C, dtype, True)
+            kw.update(return_dX=True, reg=0.25)
+            want = _reference_with_G("linear_softmax_loss", X, y, W, b, kw)
+            got = fastlin.linear_softmax_loss(X, y, W, b, **kw)
+            assert_lossgrad_close(got, want, X, W, dtype, reg=0.25)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -255,7 +291,7 @@ def test_stripes_plan_over_two_blocks(fn, dtype, rng):
     # C * D just above 16 MiB of dW: the stripes plan, with a partial last
     # block and a partial last stripe of classes (32000 = 125 x 256).
     C, D = 32000, {np.float32: 132, np.float64: 66}[dtype]
-    rows, groups = _plan(1, D, C, dtype)
+    rows, groups, _ = _plan(1, D, C, dtype)
     assert groups == 0
     X, y, W, b, kw = _build(fn, {}, rng, rows + 3, D, C, dtype, True)
     kw.update(return_dX=True)
