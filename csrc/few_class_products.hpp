@@ -1,8 +1,9 @@
-// The two matrix products of the fused pass when there are few classes
-// (C = 20), written out here instead of two BLAS calls per block of rows:
+// The matrix products of the fused pass when there are few classes (C =
+// 20), written out here instead of BLAS calls per block of rows:
 //
-//   scores  S_blk = X_blk W^T + b, which also copies X_blk into panels, and
-//   dW     (+)= G_blk^T X_blk, which reads those panels.
+//   scores  S_blk = X_blk W^T + b, which also copies X_blk into panels,
+//   dW     (+)= G_blk^T X_blk, which reads those panels, and
+//   dX_blk  = G_blk W (when asked for), from W in panels of features.
 //
 // Why: with C = 20 the BLAS packs X_blk once for each product (a quarter of
 // the time of the fused pass, measured at N = 20000, D = 3072) and its
@@ -63,6 +64,23 @@ void pack_classes(const T* W, int64_t C, int64_t D, T* Wp) {
         }
         for (int64_t d = whole; d < D; ++d)
             for (int64_t k = 0; k < L; ++k) Wp[d * P + c0 + k] = c0 + k < C ? W[(c0 + k) * D + d] : T(0);
+    }
+}
+
+// Wf[p][c][j] = W[c][p P + j], zero for features beyond D: the dX tile
+// reads the C rows of a feature panel contiguously (W's own rows lie D apart,
+// and from D = 1024 float32 on, a multiple of 4 KiB, they would all fall in
+// the same set of the L1 cache).
+template <class T>
+void pack_feature_panels_of_classes(const T* W, int64_t C, int64_t D, T* Wf) {
+    constexpr int64_t P = kPanelWidth<T>;
+    for (int64_t p = 0; p < panel_count<T>(D); ++p) {
+        const int64_t d0 = p * P, width = std::min(P, D - d0);
+        for (int64_t c = 0; c < C; ++c) {
+            T* out = Wf + (p * C + c) * P;
+            std::copy(W + c * D + d0, W + c * D + d0 + width, out);
+            std::fill(out + width, out + P, T(0));
+        }
     }
 }
 
@@ -173,6 +191,56 @@ void add_gradient_product(const T* G, int64_t n, int64_t C, const T* Xp, int64_t
             case 1: gradient_tile<1>(G, n, C, c, panel, D, p * P, first, dW); break;
             default: break;
         }
+    }
+}
+
+// R rows (R <= kTileRows) of dX over feature panel p: dX[r][d] =
+// sum_c G[r][c] W[c][d], W from its panel (C rows, contiguous).
+template <int R, class T>
+inline void input_gradient_tile(const T* G, int64_t C, const T* Wpanel, int64_t D, int64_t d0, T* dX) {
+    using V = Vec<T, kLanes<T>>;
+    constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
+    V acc[R][kTileVectors] = {};
+    for (int64_t c = 0; c < C; ++c) {
+        const T* w = Wpanel + c * P;
+        const V w0 = load<V>(w), w1 = load<V>(w + L), w2 = load<V>(w + 2 * L);
+        for (int r = 0; r < R; ++r) {
+            const V g = splat<V>(G[r * C + c]);
+            acc[r][0] += g * w0;
+            acc[r][1] += g * w1;
+            acc[r][2] += g * w2;
+        }
+    }
+    const int64_t width = std::min(P, D - d0);
+    for (int r = 0; r < R; ++r) {
+        T* out = dX + r * D + d0;
+        if (width == P) {
+            for (int v = 0; v < kTileVectors; ++v) store(out + v * L, acc[r][v]);
+        } else {
+            T row[P];
+            for (int v = 0; v < kTileVectors; ++v) store(row + v * L, acc[r][v]);
+            std::copy(row, row + width, out);
+        }
+    }
+}
+
+template <int R, class T>
+inline void input_gradient_rows(const T* G, int64_t C, const T* Wf, int64_t D, T* dX) {
+    for (int64_t p = 0; p < panel_count<T>(D); ++p)
+        input_gradient_tile<R>(G, C, Wf + p * C * kPanelWidth<T>, D, p * kPanelWidth<T>, dX);
+}
+
+// dX_blk (n x D) = G (n x C) W, from W packed by
+// pack_feature_panels_of_classes; dX rows written one tile of rows at a time.
+template <class T>
+void input_gradient_product(const T* G, int64_t n, int64_t C, const T* Wf, int64_t D, T* dX) {
+    int64_t i = 0;
+    for (; i + kTileRows <= n; i += kTileRows) input_gradient_rows<kTileRows>(G + i * C, C, Wf, D, dX + i * D);
+    switch (n - i) {
+        case 3: input_gradient_rows<3>(G + i * C, C, Wf, D, dX + i * D); break;
+        case 2: input_gradient_rows<2>(G + i * C, C, Wf, D, dX + i * D); break;
+        case 1: input_gradient_rows<1>(G + i * C, C, Wf, D, dX + i * D); break;
+        default: break;
     }
 }
 

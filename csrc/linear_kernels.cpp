@@ -43,9 +43,12 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
     // products.
     std::unique_ptr<T[]> partials(new T[static_cast<size_t>((groups - 1) * dw_size)]);
     std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
-    // For the hand-written products: W packed, shared by all groups.
+    // For the hand-written products: W packed, shared by all groups (in
+    // panels of features too for dX).
     std::unique_ptr<T[]> Wp(few ? new T[static_cast<size_t>(D * kPanelWidth<T>)] : nullptr);
     if (few) pack_classes(a.W, C, D, Wp.get());
+    std::unique_ptr<T[]> Wf(few && a.dX ? new T[static_cast<size_t>(feature_panels_size<T>(C, D))] : nullptr);
+    if (Wf) pack_feature_panels_of_classes(a.W, C, D, Wf.get());
     parallel_for(groups, [&](int64_t g) {
         const int64_t max_rows = std::min(p.rows, a.N);
         std::vector<T> S(static_cast<size_t>(max_rows * C));
@@ -67,7 +70,11 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
                 blas::gemm(true, false, C, D, n, T(1), S.data(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
             }
             if (a.db) add_column_sums(S.data(), n, C, 0, C, db_parts.data() + g * C);
-            if (a.dX) blas::gemm(false, false, n, D, C, T(1), S.data(), C, a.W, D, T(0), a.dX + i0 * D, D);
+            if (a.dX && few) {
+                input_gradient_product(S.data(), n, C, Wf.get(), D, a.dX + i0 * D);
+            } else if (a.dX) {
+                blas::gemm(false, false, n, D, C, T(1), S.data(), C, a.W, D, T(0), a.dX + i0 * D, D);
+            }
         }
     });
     if (groups > 1) {
