@@ -14,15 +14,18 @@
 // Zen 3 (AVX2, float32, blocks of 128 rows): scores 53 GFLOP/s, dW 83, against
 // OpenBLAS's 41 and 60.
 //
-// Both products run the same register tile: kTileRows rows of kTileVectors
-// vectors (12 accumulators, 3 operand vectors and 1 broadcast: the 16
-// registers of AVX2), each step a broadcast of one value times three loaded
-// vectors. Panels are kPanelWidth<T> = kTileVectors vectors wide (24 float32
-// with AVX2), the last one padded with zeros, which only ever meet lanes that
-// are not stored. All classes fit in one panel (C <= kPanelWidth<T>, which
-// the plan checks): the scores tile then reads X_blk once. With two panels
-// it would read it twice, and measured no faster than OpenBLAS (C = 32 to
-// 48 float32, 16 to 24 float64).
+// The dW and dX products run one register tile: kTileRows rows of
+// kTileVectors vectors (12 accumulators, 3 operand vectors and 1 broadcast:
+// the 16 registers of AVX2), each step a broadcast of one value times three
+// loaded vectors, over panels of features kPanelWidth<T> = kTileVectors
+// vectors wide (24 float32 with AVX2). The scores tile is kTileRows rows of
+// all classes of those rows: V = ceil(C / lanes) vectors, V <=
+// kTileVectors (C <= 24 float32, 12 float64 with AVX2; the plan checks), so
+// that it reads X_blk once. With more classes, a tile of 2 rows and up to 5
+// vectors measured slower than OpenBLAS (C = 32 and 40 float32, 20 float64:
+// 0.88 to 0.93 of its speed), as did two passes over X_blk. Padding (the
+// last feature panel, classes beyond C) is zero and only ever meets lanes
+// that are not stored.
 #pragma once
 
 #include "vec.hpp"
@@ -33,6 +36,14 @@ inline constexpr int kTileRows = 4;
 inline constexpr int kTileVectors = 3;
 template <class T>
 inline constexpr int64_t kPanelWidth = kTileVectors * kLanes<T>;
+
+// Classes the scores tile can hold, and the vectors it holds C in.
+template <class T>
+inline constexpr int64_t kMaxFewClasses = kTileVectors * kLanes<T>;
+template <class T>
+inline int64_t class_vectors(int64_t C) {
+    return (C + kLanes<T> - 1) / kLanes<T>;
+}
 
 template <class T>
 inline int64_t panel_count(int64_t n) {
@@ -45,25 +56,25 @@ inline int64_t feature_panels_size(int64_t n, int64_t D) {
     return panel_count<T>(D) * n * kPanelWidth<T>;
 }
 
-// Wp[d][j] = W[j][d] (D x P, P = kPanelWidth), zero for classes j >= C: one
-// step of the scores tile reads the classes of one feature together. Turned
-// L classes by L features at a time (L lanes) by one transpose in
-// registers: element by element, the strided reads cost as much as the
-// products of a block of 64 rows.
+// Wp[d][j] = W[j][d] (D x CV, CV = class_vectors(C) lanes), zero for
+// classes j >= C: one step of the scores tile reads the classes of one
+// feature together. Turned L classes by L features at a time (L lanes) by
+// one transpose in registers: element by element, the strided reads cost as
+// much as the products of a block of 64 rows.
 template <class T>
 void pack_classes(const T* W, int64_t C, int64_t D, T* Wp) {
     using V = Vec<T, kLanes<T>>;
-    constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
-    const int64_t whole = D - D % L;
-    for (int64_t c0 = 0; c0 < P; c0 += L) {
+    constexpr int64_t L = kLanes<T>;
+    const int64_t CV = class_vectors<T>(C) * L, whole = D - D % L;
+    for (int64_t c0 = 0; c0 < CV; c0 += L) {
         for (int64_t d = 0; d < whole; d += L) {
             V v[L];
             for (int64_t k = 0; k < L; ++k) v[k] = c0 + k < C ? load<V>(W + (c0 + k) * D + d) : V{};
             transpose(v);
-            for (int64_t k = 0; k < L; ++k) store(Wp + (d + k) * P + c0, v[k]);
+            for (int64_t k = 0; k < L; ++k) store(Wp + (d + k) * CV + c0, v[k]);
         }
         for (int64_t d = whole; d < D; ++d)
-            for (int64_t k = 0; k < L; ++k) Wp[d * P + c0 + k] = c0 + k < C ? W[(c0 + k) * D + d] : T(0);
+            for (int64_t k = 0; k < L; ++k) Wp[d * CV + c0 + k] = c0 + k < C ? W[(c0 + k) * D + d] : T(0);
     }
 }
 
@@ -103,45 +114,55 @@ inline void pack_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int6
     }
 }
 
-// R rows (R <= kTileRows) of the scores, S[r][c] = X[r] . W[c] + b[c], and
-// their features copied into Xp, panel by panel as the tile has read them.
-template <int R, class T>
+// R rows of the scores, S[r][c] = X[r] . W[c] + b[c], their C classes in
+// CV vectors; and their features copied into Xp, panel by panel as the tile
+// has read them.
+template <int R, int CV, class T>
 inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t C, T* S, int64_t n, int64_t i0,
                         T* Xp) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
-    V acc[R][kTileVectors] = {};
+    V acc[R][CV] = {};
     for (int64_t p = 0; p < panel_count<T>(D); ++p) {
         const int64_t d1 = std::min(D, (p + 1) * P);
         for (int64_t d = p * P; d < d1; ++d) {
-            const V w0 = load<V>(Wp + d * P), w1 = load<V>(Wp + d * P + L), w2 = load<V>(Wp + d * P + 2 * L);
+            V w[CV];
+            for (int v = 0; v < CV; ++v) w[v] = load<V>(Wp + (d * CV + v) * L);
             for (int r = 0; r < R; ++r) {
                 const V x = splat<V>(X[r * D + d]);
-                acc[r][0] += x * w0;
-                acc[r][1] += x * w1;
-                acc[r][2] += x * w2;
+                for (int v = 0; v < CV; ++v) acc[r][v] += x * w[v];
             }
         }
         pack_feature_panel<R>(X, D, p, n, i0, Xp);
     }
     for (int r = 0; r < R; ++r) {
-        T row[P];
-        for (int v = 0; v < kTileVectors; ++v) store(row + v * L, acc[r][v]);
+        T row[CV * L];
+        for (int v = 0; v < CV; ++v) store(row + v * L, acc[r][v]);
         for (int64_t c = 0; c < C; ++c) S[r * C + c] = b ? row[c] + b[c] : row[c];
     }
 }
 
+template <int CV, class T>
+void scores_and_pack_in(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
+    int64_t i = 0;
+    for (; i + kTileRows <= n; i += kTileRows) scores_tile<kTileRows, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp);
+    switch (n - i) {
+        case 3: scores_tile<3, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
+        case 2: scores_tile<2, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
+        case 1: scores_tile<1, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
+        default: break;
+    }
+}
+
 // S (n x C) = X_blk W^T + b for a block of n rows of X (row stride D), from
-// W packed by pack_classes; and Xp = the block in feature panels.
+// W packed by pack_classes (C <= kMaxFewClasses); and Xp = the block in
+// feature panels.
 template <class T>
 void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
-    int64_t i = 0;
-    for (; i + kTileRows <= n; i += kTileRows) scores_tile<kTileRows>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp);
-    switch (n - i) {
-        case 3: scores_tile<3>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
-        case 2: scores_tile<2>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
-        case 1: scores_tile<1>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
-        default: break;
+    switch (class_vectors<T>(C)) {
+        case 1: return scores_and_pack_in<1>(X, n, D, Wp, b, C, S, Xp);
+        case 2: return scores_and_pack_in<2>(X, n, D, Wp, b, C, S, Xp);
+        default: return scores_and_pack_in<kTileVectors>(X, n, D, Wp, b, C, S, Xp);
     }
 }
 

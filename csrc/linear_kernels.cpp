@@ -45,7 +45,7 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
     std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
     // For the hand-written products: W packed, shared by all groups (in
     // panels of features too for dX).
-    std::unique_ptr<T[]> Wp(few ? new T[static_cast<size_t>(D * kPanelWidth<T>)] : nullptr);
+    std::unique_ptr<T[]> Wp(few ? new T[static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>)] : nullptr);
     if (few) pack_classes(a.W, C, D, Wp.get());
     std::unique_ptr<T[]> Wf(few && a.dX ? new T[static_cast<size_t>(feature_panels_size<T>(C, D))] : nullptr);
     if (Wf) pack_feature_panels_of_classes(a.W, C, D, Wf.get());
@@ -131,7 +131,7 @@ template <class T, class Loss>
 double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction r) {
     const int64_t N = a.N, D = a.D, C = a.C;
     const double denom = loss.denominator(N);  // throws on a bad label before any write
-    const FusedPlan plan = fused_plan(N, D, C, sizeof(T), kPanelWidth<T>);
+    const FusedPlan plan = fused_plan(N, D, C, sizeof(T), kMaxFewClasses<T>);
     const FusedPass<T, Loss> pass{a, loss, reduction_scale(r, denom), plan.rows};
     std::vector<double> block_sums(static_cast<size_t>(pass.blocks()), 0.0);
     std::vector<double> db_acc(a.db ? C : 0, 0.0);
@@ -175,7 +175,7 @@ struct LinearRunner {
 template <class T>
 LinearKernels<T> linear_kernels() {
     using E = LossEntryPoints<T, LinearLossBatch<T>, LinearRunner>;
-    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, kPanelWidth<T>};
+    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, kMaxFewClasses<T>};
 }
 
 template LinearKernels<float> linear_kernels<float>();

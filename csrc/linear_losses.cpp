@@ -11,17 +11,17 @@ namespace fastlin {
 namespace {
 
 // Whether the products of the row groups run by few_class_products.hpp:
-// where the classes fit in one of its panels, not for a handful of rows
+// where its scores tile holds all classes, not for a handful of rows
 // (W would be packed for little: for one image the BLAS's matrix-vector
 // product reads W once).
-bool few_classes(int64_t N, int64_t C, int64_t class_panel) {
+bool few_classes(int64_t N, int64_t C, int64_t max_few_classes) {
     constexpr int64_t kMinRows = 8;
-    return N >= kMinRows && C <= class_panel;
+    return N >= kMinRows && C <= max_few_classes;
 }
 
 }  // namespace
 
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t class_panel) {
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t max_few_classes) {
     // All partials of the row groups together stay within 32 MiB, and there
     // are at most 16 groups (one per core of a 16-core machine; more would
     // only add partials to sum).
@@ -29,7 +29,7 @@ FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t
     const int64_t dw_bytes = std::max<int64_t>(1, C * D * elem_size);
     const int64_t max_groups = std::min(kMaxGroups, kPartialBytes / dw_bytes);
     if (max_groups >= 2) {
-        const bool few = few_classes(N, C, class_panel);
+        const bool few = few_classes(N, C, max_few_classes);
         // A block keeps X_blk and its scores within 4 MiB (L3): OpenBLAS
         // packs its operands and runs closer to its peak on more rows
         // (measured at C = 20, D = 3072: 45% of peak at 80 rows, 80% at 256
@@ -70,8 +70,8 @@ const LinearKernels<T>& kernels() {
 }  // namespace
 
 FusedPlan active_fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
-    const int64_t panel = elem_size == sizeof(float) ? kernels<float>().class_panel : kernels<double>().class_panel;
-    return fused_plan(N, D, C, elem_size, panel);
+    const int64_t max_few = elem_size == sizeof(float) ? kernels<float>().max_few_classes : kernels<double>().max_few_classes;
+    return fused_plan(N, D, C, elem_size, max_few);
 }
 
 template <class T>

@@ -46,14 +46,15 @@ struct LinearLossBatch {
 //    group.
 //  - few_classes (row groups only): both products of a block by the
 //    hand-written kernels of few_class_products.hpp instead of the BLAS,
-//    where the classes fit in one of their panels (C <= class_panel, which
-//    depends on the instruction set: 24 float32 and 12 float64 with AVX2).
+//    where the scores tile holds all classes of its rows (C <=
+//    max_few_classes, which depends on the instruction set: 24 float32 and
+//    12 float64 with AVX2).
 struct FusedPlan {
     int64_t rows;      // rows per block
     int64_t groups;    // number of row groups, or 0 for stripes
     bool few_classes;  // products by few_class_products.hpp
 };
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t class_panel);
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t max_few_classes);
 // The plan of the variant that runs now (for tests).
 FusedPlan active_fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size);
 
@@ -73,7 +74,7 @@ struct LinearKernels {
     decltype(&linear_softmax_soft<T>) softmax_soft;
     decltype(&linear_svm<T>) svm;
     decltype(&linear_squared<T>) squared;
-    int64_t class_panel;  // classes of a panel of few_class_products.hpp
+    int64_t max_few_classes;  // classes the tiles of few_class_products.hpp hold
 };
 
 // Defined by linear_kernels.cpp, once per instruction set.

@@ -225,11 +225,14 @@ def _plan(N, D, C, dtype):
     return _core._fused_plan(N, D, C, np.dtype(dtype).itemsize)
 
 
+def _lanes(variant, dtype):
+    return {"baseline": 16, "avx2": 32, "avx512": 64}[variant] // np.dtype(dtype).itemsize
+
+
 def _class_panel(variant, dtype):
-    """Classes of a panel of the hand-written products: 3 vectors
+    """Classes the hand-written products hold (their panel): 3 vectors
     (csrc/few_class_products.hpp)."""
-    vector_bytes = {"baseline": 16, "avx2": 32, "avx512": 64}[variant]
-    return 3 * vector_bytes // np.dtype(dtype).itemsize
+    return 3 * _lanes(variant, dtype)
 
 
 def test_fused_plan_is_as_documented(variant):
@@ -257,12 +260,13 @@ def test_fused_plan_is_as_documented(variant):
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("N", [69, 70, 71])
 def test_few_class_products_across_tile_edges(N, dtype, variant, rng):
-    # The hand-written products work in panels of P = 3 vectors of classes
-    # or features and in tiles of 4 rows or classes: class and feature counts
-    # on both sides of those edges, and a block of 64 rows then one of 5, 6
-    # or 7 (a whole tile and 1, 2 or 3 rows).
-    P = _class_panel(variant, dtype)
-    for C in sorted({1, 2, 3, 4, 5, P - 1, P}):
+    # The hand-written products work in panels of P = 3 vectors of features,
+    # hold the classes in 1 to 3 vectors of L lanes, and run tiles of 4 rows
+    # or classes: class and feature counts on both sides of those edges, and
+    # a block of 64 rows then one of 5, 6 or 7 (a whole tile and 1, 2 or 3
+    # rows).
+    L, P = _lanes(variant, dtype), _class_panel(variant, dtype)
+    for C in sorted({1, 2, 3, 4, 5, L + 1, 2 * L, P - 1, P}):
         for D in (1, 5, P - 1, P + 1, 2 * P + 3):
             assert _plan(N, D, C, dtype)[2]
             X, y, W, b, kw = _build("linear_softmax_loss", {}, rng, N, D, C, dtype, True)
