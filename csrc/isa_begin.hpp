@@ -21,7 +21,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -33,6 +32,7 @@
 #include "parallel.hpp"
 #include "reduction.hpp"
 #include "scores_losses.hpp"
+#include "scratch.hpp"
 
 #define FASTLIN_ISA_LEVEL_baseline 0
 #define FASTLIN_ISA_LEVEL_avx2 1

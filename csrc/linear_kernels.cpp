@@ -38,42 +38,42 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
                     std::vector<double>& db_acc) {
     const auto& a = p.a;
     const int64_t C = a.C, D = a.D, blocks = p.blocks(), dw_size = C * D;
-    // Left uninitialised (as Xp below): each group's first block writes its
-    // partial whole, and clearing megabytes would cost more than small N's
-    // products.
-    std::unique_ptr<T[]> partials(new T[static_cast<size_t>((groups - 1) * dw_size)]);
+    // Work space kept by each thread between calls (scratch.hpp), left
+    // uninitialised: each group's first block writes its partial whole.
+    const Scratch<T> partials(ScratchSlot::dw_partials, static_cast<size_t>((groups - 1) * dw_size));
     std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
     // For the hand-written products: W packed, shared by all groups (in
     // panels of features too for dX).
-    std::unique_ptr<T[]> Wp(few ? new T[static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>)] : nullptr);
+    const Scratch<T> Wp(ScratchSlot::class_panels, few ? static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>) : 0);
     if (few) pack_classes(a.W, C, D, Wp.get());
-    std::unique_ptr<T[]> Wf(few && a.dX ? new T[static_cast<size_t>(feature_panels_size<T>(C, D))] : nullptr);
-    if (Wf) pack_feature_panels_of_classes(a.W, C, D, Wf.get());
+    const Scratch<T> Wf(ScratchSlot::feature_panels_of_classes,
+                        few && a.dX ? static_cast<size_t>(feature_panels_size<T>(C, D)) : 0);
+    if (few && a.dX) pack_feature_panels_of_classes(a.W, C, D, Wf.get());
     parallel_for(groups, [&](int64_t g) {
         const int64_t max_rows = std::min(p.rows, a.N);
-        std::vector<T> S(static_cast<size_t>(max_rows * C));
-        std::unique_ptr<T[]> Xp(few ? new T[static_cast<size_t>(feature_panels_size<T>(max_rows, D))] : nullptr);
+        const Scratch<T> S(ScratchSlot::scores, static_cast<size_t>(max_rows * C));
+        const Scratch<T> Xp(ScratchSlot::x_panels, few ? static_cast<size_t>(feature_panels_size<T>(max_rows, D)) : 0);
         T* dW = g == 0 ? a.dW : partials.get() + (g - 1) * dw_size;
         const int64_t k0 = g * blocks / groups, k1 = (g + 1) * blocks / groups;
         for (int64_t k = k0; k < k1; ++k) {
             const int64_t i0 = p.block_start(k), n = p.block_rows(k);
             const T* Xb = a.X + i0 * D;
             if (few) {
-                scores_and_pack(Xb, n, D, Wp.get(), a.b, C, S.data(), Xp.get());
+                scores_and_pack(Xb, n, D, Wp.get(), a.b, C, S.get(), Xp.get());
             } else {
-                linear_forward_serial(Xb, a.W, a.b, n, D, C, S.data(), C);
+                linear_forward_serial(Xb, a.W, a.b, n, D, C, S.get(), C);
             }
-            block_sums[k] = p.loss_rows(i0, n, S.data());
+            block_sums[k] = p.loss_rows(i0, n, S.get());
             if (few) {
-                add_gradient_product(S.data(), n, C, Xp.get(), D, k == k0, dW);
+                add_gradient_product(S.get(), n, C, Xp.get(), D, k == k0, dW);
             } else {
-                blas::gemm(true, false, C, D, n, T(1), S.data(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
+                blas::gemm(true, false, C, D, n, T(1), S.get(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
             }
-            if (a.db) add_column_sums(S.data(), n, C, 0, C, db_parts.data() + g * C);
+            if (a.db) add_column_sums(S.get(), n, C, 0, C, db_parts.data() + g * C);
             if (a.dX && few) {
-                input_gradient_product(S.data(), n, C, Wf.get(), D, a.dX + i0 * D);
+                input_gradient_product(S.get(), n, C, Wf.get(), D, a.dX + i0 * D);
             } else if (a.dX) {
-                blas::gemm(false, false, n, D, C, T(1), S.data(), C, a.W, D, T(0), a.dX + i0 * D, D);
+                blas::gemm(false, false, n, D, C, T(1), S.get(), C, a.W, D, T(0), a.dX + i0 * D, D);
             }
         }
     });
