@@ -314,6 +314,23 @@ def test_class_counts(fn, C, dtype, rng):
     assert_lossgrad_close(getattr(fastlin, fn)(X, y, W, b, **kw), want, X, W, dtype)
 
 
+@pytest.mark.parametrize("C", [11, 30])
+def test_fused_pass_reads_no_stale_work_space(C, rng):
+    # Each thread keeps its work space between calls, uninitialised (a
+    # block's scores and copy of X, W packed, the dW partials). After a
+    # larger call whose inputs were all NaN, a call must give bit for bit
+    # what it gave before: no buffer is read before it is written. C = 11 runs
+    # the hand-written products, C = 30 the BLAS.
+    X, y, W, b, _ = _build("linear_softmax_loss", {}, rng, 300, 37, C, np.float32, True)
+    before = fastlin.linear_softmax_loss(X, y, W, b, return_dX=True)
+    nan_X, nan_W = np.full((600, 50), np.nan, np.float32), np.full((C, 50), np.nan, np.float32)
+    fastlin.linear_softmax_loss(nan_X, rng.integers(0, C, 600), nan_W, nan_W[:, 0], return_dX=True)
+    after = fastlin.linear_softmax_loss(X, y, W, b, return_dX=True)
+    assert np.isfinite(before.loss)
+    for got, want in zip(after, before):
+        np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_no_samples_is_a_nan_mean_and_zero_gradient(dtype):
     X = np.zeros((0, 5), dtype)
