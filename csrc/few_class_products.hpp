@@ -56,6 +56,22 @@ inline int64_t feature_panels_size(int64_t n, int64_t D) {
     return panel_count<T>(D) * n * kPanelWidth<T>;
 }
 
+// Calls f(R, i) for tiles of R = kTileRows rows (or classes) at i = 0, 4,
+// 8, ..., then once for the 1 to 3 left; R is a std::integral_constant, so
+// each tile height is its own compiled kernel with its accumulators in
+// registers.
+template <class F>
+inline void for_each_tile(int64_t n, F&& f) {
+    int64_t i = 0;
+    for (; i + kTileRows <= n; i += kTileRows) f(std::integral_constant<int, kTileRows>{}, i);
+    switch (n - i) {
+        case 3: f(std::integral_constant<int, 3>{}, i); break;
+        case 2: f(std::integral_constant<int, 2>{}, i); break;
+        case 1: f(std::integral_constant<int, 1>{}, i); break;
+        default: break;
+    }
+}
+
 // Wp[d][j] = W[j][d] (D x CV, CV = class_vectors(C) lanes), zero for
 // classes j >= C: one step of the scores tile reads the classes of one
 // feature together. Turned L classes by L features at a time (L lanes) by
@@ -95,45 +111,58 @@ void pack_feature_panels_of_classes(const T* W, int64_t C, int64_t D, T* Wf) {
     }
 }
 
-// Xp[p][i][j] = X[i][p P + j] for row i of a block of n rows, zero for
-// features beyond D: R rows copied for feature panel p, from their own rows
-// (row stride D), which the scores tile has just read.
+// Xp[p][i][j] = X[i][p P + j] for rows i0 .. i0 + R of a block of n rows,
+// zero for features beyond D: copied for feature panel p from the rows' own
+// features (row stride D), which the scores tile has just read.
 template <int R, class T>
 inline void pack_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int64_t i0, T* Xp) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>;
-    const int64_t d0 = p * P, width = std::min(P, D - d0);
-    for (int r = 0; r < R; ++r) {
-        const T* x = X + r * D + d0;
-        T* out = Xp + (p * n + i0 + r) * P;
-        if (width == P) {
-            for (int v = 0; v < kTileVectors; ++v) store(out + v * kLanes<T>, load<V>(x + v * kLanes<T>));
-        } else {
-            for (int64_t j = 0; j < P; ++j) out[j] = j < width ? x[j] : T(0);
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < kTileVectors; ++v)
+            store(Xp + (p * n + i0 + r) * P + v * kLanes<T>, load<V>(X + r * D + p * P + v * kLanes<T>));
+}
+template <int R, class T>
+inline void pack_last_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int64_t i0, T* Xp) {
+    constexpr int64_t P = kPanelWidth<T>;
+    const int64_t width = D - p * P;
+    for (int r = 0; r < R; ++r)
+        for (int64_t j = 0; j < P; ++j) Xp[(p * n + i0 + r) * P + j] = j < width ? X[r * D + p * P + j] : T(0);
+}
+
+// acc[r] += X[r][d] * W[d] for d in [d0, d1), W[d] the CV vectors of
+// feature d's classes.
+template <int R, int CV, class T, class V>
+inline void accumulate_scores(const T* X, int64_t D, const T* Wp, int64_t d0, int64_t d1, V (&acc)[R][CV]) {
+    constexpr int64_t L = kLanes<T>;
+    for (int64_t d = d0; d < d1; ++d) {
+        V w[CV];
+        for (int v = 0; v < CV; ++v) w[v] = load<V>(Wp + (d * CV + v) * L);
+        for (int r = 0; r < R; ++r) {
+            const V x = splat<V>(X[r * D + d]);
+            for (int v = 0; v < CV; ++v) acc[r][v] += x * w[v];
         }
     }
 }
 
 // R rows of the scores, S[r][c] = X[r] . W[c] + b[c], their C classes in
 // CV vectors; and their features copied into Xp, panel by panel as the tile
-// has read them.
+// has read them (the last, partial panel apart, so that the loop over whole
+// panels has no branch).
 template <int R, int CV, class T>
 inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t C, T* S, int64_t n, int64_t i0,
                         T* Xp) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     V acc[R][CV] = {};
-    for (int64_t p = 0; p < panel_count<T>(D); ++p) {
-        const int64_t d1 = std::min(D, (p + 1) * P);
-        for (int64_t d = p * P; d < d1; ++d) {
-            V w[CV];
-            for (int v = 0; v < CV; ++v) w[v] = load<V>(Wp + (d * CV + v) * L);
-            for (int r = 0; r < R; ++r) {
-                const V x = splat<V>(X[r * D + d]);
-                for (int v = 0; v < CV; ++v) acc[r][v] += x * w[v];
-            }
-        }
+    const int64_t whole = D / P;
+    for (int64_t p = 0; p < whole; ++p) {
+        accumulate_scores(X, D, Wp, p * P, p * P + P, acc);
         pack_feature_panel<R>(X, D, p, n, i0, Xp);
+    }
+    if (whole * P < D) {
+        accumulate_scores(X, D, Wp, whole * P, D, acc);
+        pack_last_feature_panel<R>(X, D, whole, n, i0, Xp);
     }
     for (int r = 0; r < R; ++r) {
         T row[CV * L];
@@ -144,14 +173,7 @@ inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t 
 
 template <int CV, class T>
 void scores_and_pack_in(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
-    int64_t i = 0;
-    for (; i + kTileRows <= n; i += kTileRows) scores_tile<kTileRows, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp);
-    switch (n - i) {
-        case 3: scores_tile<3, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
-        case 2: scores_tile<2, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
-        case 1: scores_tile<1, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); break;
-        default: break;
-    }
+    for_each_tile(n, [&](auto R, int64_t i) { scores_tile<R, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); });
 }
 
 // S (n x C) = X_blk W^T + b for a block of n rows of X (row stride D), from
@@ -181,13 +203,11 @@ inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T*
         for (int v = 0; v < kTileVectors; ++v) acc[k][v] = load<V>(row + v * L);
     }
     for (int64_t i = 0; i < n; ++i) {
-        const T* x = Xpanel + i * P;
-        const V x0 = load<V>(x), x1 = load<V>(x + L), x2 = load<V>(x + 2 * L);
+        V x[kTileVectors];
+        for (int v = 0; v < kTileVectors; ++v) x[v] = load<V>(Xpanel + i * P + v * L);
         for (int k = 0; k < K; ++k) {
             const V g = splat<V>(G[i * C + c0 + k]);
-            acc[k][0] += g * x0;
-            acc[k][1] += g * x1;
-            acc[k][2] += g * x2;
+            for (int v = 0; v < kTileVectors; ++v) acc[k][v] += g * x[v];
         }
     }
     for (int k = 0; k < K; ++k) {
@@ -204,14 +224,7 @@ void add_gradient_product(const T* G, int64_t n, int64_t C, const T* Xp, int64_t
     constexpr int64_t P = kPanelWidth<T>;
     for (int64_t p = 0; p < panel_count<T>(D); ++p) {
         const T* panel = Xp + p * n * P;
-        int64_t c = 0;
-        for (; c + kTileRows <= C; c += kTileRows) gradient_tile<kTileRows>(G, n, C, c, panel, D, p * P, first, dW);
-        switch (C - c) {
-            case 3: gradient_tile<3>(G, n, C, c, panel, D, p * P, first, dW); break;
-            case 2: gradient_tile<2>(G, n, C, c, panel, D, p * P, first, dW); break;
-            case 1: gradient_tile<1>(G, n, C, c, panel, D, p * P, first, dW); break;
-            default: break;
-        }
+        for_each_tile(C, [&](auto K, int64_t c) { gradient_tile<K>(G, n, C, c, panel, D, p * P, first, dW); });
     }
 }
 
@@ -223,13 +236,11 @@ inline void input_gradient_tile(const T* G, int64_t C, const T* Wpanel, int64_t 
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     V acc[R][kTileVectors] = {};
     for (int64_t c = 0; c < C; ++c) {
-        const T* w = Wpanel + c * P;
-        const V w0 = load<V>(w), w1 = load<V>(w + L), w2 = load<V>(w + 2 * L);
+        V w[kTileVectors];
+        for (int v = 0; v < kTileVectors; ++v) w[v] = load<V>(Wpanel + c * P + v * L);
         for (int r = 0; r < R; ++r) {
             const V g = splat<V>(G[r * C + c]);
-            acc[r][0] += g * w0;
-            acc[r][1] += g * w1;
-            acc[r][2] += g * w2;
+            for (int v = 0; v < kTileVectors; ++v) acc[r][v] += g * w[v];
         }
     }
     const int64_t width = std::min(P, D - d0);
@@ -255,14 +266,7 @@ inline void input_gradient_rows(const T* G, int64_t C, const T* Wf, int64_t D, T
 // pack_feature_panels_of_classes; dX rows written one tile of rows at a time.
 template <class T>
 void input_gradient_product(const T* G, int64_t n, int64_t C, const T* Wf, int64_t D, T* dX) {
-    int64_t i = 0;
-    for (; i + kTileRows <= n; i += kTileRows) input_gradient_rows<kTileRows>(G + i * C, C, Wf, D, dX + i * D);
-    switch (n - i) {
-        case 3: input_gradient_rows<3>(G + i * C, C, Wf, D, dX + i * D); break;
-        case 2: input_gradient_rows<2>(G + i * C, C, Wf, D, dX + i * D); break;
-        case 1: input_gradient_rows<1>(G + i * C, C, Wf, D, dX + i * D); break;
-        default: break;
-    }
+    for_each_tile(n, [&](auto R, int64_t i) { input_gradient_rows<R>(G + i * C, C, Wf, D, dX + i * D); });
 }
 
 }  // namespace fastlin::FASTLIN_ISA
