@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -28,9 +29,29 @@ int default_num_threads() {
     return n ? static_cast<int>(n) : 1;
 }
 
+// Spins (with the CPU's pause hint) until done() holds or kSpin has passed;
+// returns whether it holds. Before blocking on a condition variable: waking
+// a blocked thread took 0.3-0.5 ms on this VM when its core had gone idle
+// (measured: N=256 fused pass on 2 threads, 1.35 ms for the first calls
+// after a pause, 0.9 ms once warm, 1.25 ms on one thread), and a job's
+// parts and consecutive calls follow each other within microseconds. The
+// spin is short, so that idle workers do not keep a core from other work
+// for long (OpenMP and OpenBLAS spin for much longer).
+template <class Done>
+bool spin_until(Done done) {
+    constexpr auto kSpin = std::chrono::microseconds(100);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0;; ++i) {
+        if (done()) return true;
+        __builtin_ia32_pause();
+        if (i % 64 == 63 && std::chrono::steady_clock::now() - start > kSpin) return done();
+    }
+}
+
 // Workers are detached and never joined: the pool lives as long as the
 // process, and a forked child simply starts a fresh pool (the parent's
-// threads do not exist there).
+// threads do not exist there). generation and busy change under m only;
+// they are atomic so that spin_until may read them without it.
 struct Pool {
     std::mutex run_lock;  // one parallel_for at a time; others run inline
 
@@ -38,8 +59,8 @@ struct Pool {
     std::condition_variable wake, done;
     int started = 0;            // worker threads running
     int wanted_workers = 0;     // workers that take part in the current job
-    uint64_t generation = 0;    // bumped for each job
-    int busy = 0;               // workers still inside the current job
+    std::atomic<uint64_t> generation{0};  // bumped for each job
+    std::atomic<int> busy{0};             // workers still inside the current job
     void (*task)(const void*, int64_t) = nullptr;
     const void* ctx = nullptr;
     int64_t n_tasks = 0;
@@ -53,6 +74,9 @@ struct Pool {
         uint64_t seen = 0;
         std::unique_lock<std::mutex> lk(m);
         for (;;) {
+            lk.unlock();
+            spin_until([&] { return generation.load() != seen; });
+            lk.lock();
             wake.wait(lk, [&] { return generation != seen && index < wanted_workers; });
             seen = generation;
             lk.unlock();
@@ -78,6 +102,7 @@ struct Pool {
         lk.unlock();
         wake.notify_all();
         drain();
+        spin_until([&] { return busy.load() == 0; });
         lk.lock();
         done.wait(lk, [&] { return busy == 0; });
     }
