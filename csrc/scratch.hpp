@@ -22,7 +22,9 @@ namespace fastlin {
 
 enum class ScratchSlot { dw_partials, class_panels, feature_panels_of_classes, scores, x_panels, count };
 
-inline constexpr std::size_t kKeepScratchBytes = std::size_t(16) << 20;
+// 4 MiB covers TinyPlaces (3.7 MB of dW partials, 1.5 MiB copies of X_blk);
+// a worker holds at most two buffers (scores, x_panels), the caller five.
+inline constexpr std::size_t kKeepScratchBytes = std::size_t(4) << 20;
 
 void* acquire_scratch(ScratchSlot slot, std::size_t bytes);
 void release_scratch(ScratchSlot slot);  // frees the buffer if beyond kKeepScratchBytes
