@@ -1,11 +1,12 @@
 """The linear layer and the fused "linear layer + loss + backward" passes.
 
 Computed by the compiled kernels with the GIL released, matrix products by
-OpenBLAS (scipy-openblas32), except the two products of a fused pass with
-few classes (up to 24 float32 or 12 float64 with AVX2), which fastlin's own
-kernels run, reading ``X`` from memory once (csrc/few_class_products.hpp). float32 and float64 run natively: the common
-dtype of ``X``, ``W`` and ``b`` is float32 when each of them is float32 (or
-float16, or bool), float64 otherwise. C-contiguous arrays of that dtype avoid
+OpenBLAS (scipy-openblas32), except the products of a fused pass with few
+classes (up to 24 float32 or 12 float64 with AVX2), which fastlin's own
+kernels run, reading ``X`` from memory once (csrc/few_class_products.hpp).
+float32 and float64 run natively: the common dtype of ``X``, ``W`` and ``b``
+is float32 when each of them is float32 (or float16, or bool), float64
+otherwise. C-contiguous arrays of that dtype avoid
 a copy; any other strides or dtypes are converted once.
 
 The fused ``linear_*_loss`` functions work through ``X`` in blocks of rows:
