@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -135,6 +136,33 @@ int get_num_threads() {
 
 void set_num_threads(int n) { g_num_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
 
+namespace {
+
+// A task that throws (std::bad_alloc from its work space, say) must not
+// reach the top of a worker thread, where it would end the process: the
+// first exception is kept, the tasks not started yet are skipped, and the
+// caller rethrows it once every thread is done.
+struct GuardedTasks {
+    GuardedTasks(void (*t)(const void*, int64_t), const void* c) : task(t), ctx(c) {}
+
+    void (*task)(const void*, int64_t);
+    const void* ctx;
+    std::atomic<bool> failed{false};
+    std::exception_ptr error;
+
+    static void run(const void* self, int64_t t) {
+        auto& g = *static_cast<GuardedTasks*>(const_cast<void*>(self));
+        if (g.failed.load(std::memory_order_relaxed)) return;
+        try {
+            g.task(g.ctx, t);
+        } catch (...) {
+            if (!g.failed.exchange(true)) g.error = std::current_exception();
+        }
+    }
+};
+
+}  // namespace
+
 void parallel_for_impl(int64_t n_tasks, void (*task)(const void*, int64_t), const void* ctx) {
     const int threads = static_cast<int>(std::min<int64_t>(get_num_threads(), n_tasks));
     if (threads <= 1) {
@@ -147,7 +175,9 @@ void parallel_for_impl(int64_t n_tasks, void (*task)(const void*, int64_t), cons
         for (int64_t t = 0; t < n_tasks; ++t) task(ctx, t);
         return;
     }
-    p.run(threads, n_tasks, task, ctx);
+    GuardedTasks guarded{task, ctx};
+    p.run(threads, n_tasks, &GuardedTasks::run, &guarded);
+    if (guarded.error) std::rethrow_exception(guarded.error);
 }
 
 }  // namespace fastlin

@@ -555,3 +555,40 @@ def test_large_vocabulary_memory_stays_far_below_the_scores():
     scores_kib = 4096 * 32000 * 4 // 1024
     assert m["growth_kib"] < scores_kib / 2, m
     assert m["growth_kib"] < m["dW_kib"] + 64 * 1024, m   # dW plus at most 64 MiB of work space
+
+
+_OUT_OF_MEMORY_SCRIPT = textwrap.dedent("""
+    import resource, sys
+    import numpy as np
+    import fastlin
+    # Two row groups of 64 rows, one per thread; the hand-written products
+    # copy each group's block of X (64 MB) into their work space.
+    N, D, C = 128, 250_000, 4
+    X = np.ones((N, D), np.float32)
+    W = np.full((C, D), 1e-3, np.float32)
+    y = np.zeros(N, np.int64)
+    fastlin.set_num_threads(int(sys.argv[1]))
+    with open("/proc/self/status") as f:
+        vm = int(f.read().split("VmSize:")[1].split()[0]) * 1024
+    # Address space for dW, W packed and a thread's stack, not for a 64 MB copy.
+    resource.setrlimit(resource.RLIMIT_AS, (vm + (40 << 20), resource.RLIM_INFINITY))
+    try:
+        fastlin.linear_softmax_loss(X, y, W)
+        print("no error")
+    except MemoryError:
+        print("MemoryError")
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", [1, 2])
+def test_out_of_memory_in_a_worker_is_a_memory_error(threads):
+    """Work space that cannot be allocated, on the calling thread or on a
+    pool worker, is a MemoryError in Python; it must not reach the top of a
+    worker thread, which would end the process."""
+    assert _plan(128, 250_000, 4, np.float32) == (64, 2, True)
+    out = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY_SCRIPT, str(threads)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "MemoryError", out
+
