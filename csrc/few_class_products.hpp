@@ -37,9 +37,10 @@ inline constexpr int kTileVectors = 3;
 template <class T>
 inline constexpr int64_t kPanelWidth = kTileVectors * kLanes<T>;
 
-// Classes the scores tile can hold, and the vectors it holds C in.
+// Classes the scores tile can hold (as many as a panel is wide), and the
+// vectors it holds C in.
 template <class T>
-inline constexpr int64_t kMaxFewClasses = kTileVectors * kLanes<T>;
+inline constexpr int64_t kMaxFewClasses = kPanelWidth<T>;
 template <class T>
 inline int64_t class_vectors(int64_t C) {
     return (C + kLanes<T> - 1) / kLanes<T>;
@@ -94,26 +95,32 @@ void pack_classes(const T* W, int64_t C, int64_t D, T* Wp) {
     }
 }
 
-// Wf[p][c][j] = W[c][p P + j], zero for features beyond D: the dX tile
+// out[p][i0 + r][j] = A[r][p P + j] for rows r < `rows` of A (row stride D),
+// zero for features beyond D: feature panel p of a matrix of n rows in
+// feature panels (the layout of Xp and Wf).
+template <class T>
+inline void copy_rows_into_panel(const T* A, int64_t rows, int64_t D, int64_t p, int64_t n, int64_t i0, T* out) {
+    constexpr int64_t P = kPanelWidth<T>;
+    const int64_t d0 = p * P, width = std::min(P, D - d0);
+    for (int64_t r = 0; r < rows; ++r) {
+        T* o = out + (p * n + i0 + r) * P;
+        std::copy(A + r * D + d0, A + r * D + d0 + width, o);
+        std::fill(o + width, o + P, T(0));
+    }
+}
+
+// W (C x D) in feature panels, Wf[p][c][j] = W[c][p P + j]: the dX tile
 // reads the C rows of a feature panel contiguously (W's own rows lie D apart,
 // and from D = 1024 float32 on, a multiple of 4 KiB, they would all fall in
 // the same set of the L1 cache).
 template <class T>
-void pack_feature_panels_of_classes(const T* W, int64_t C, int64_t D, T* Wf) {
-    constexpr int64_t P = kPanelWidth<T>;
-    for (int64_t p = 0; p < panel_count<T>(D); ++p) {
-        const int64_t d0 = p * P, width = std::min(P, D - d0);
-        for (int64_t c = 0; c < C; ++c) {
-            T* out = Wf + (p * C + c) * P;
-            std::copy(W + c * D + d0, W + c * D + d0 + width, out);
-            std::fill(out + width, out + P, T(0));
-        }
-    }
+void pack_feature_panels(const T* W, int64_t C, int64_t D, T* Wf) {
+    for (int64_t p = 0; p < panel_count<T>(D); ++p) copy_rows_into_panel(W, C, D, p, C, 0, Wf);
 }
 
-// Xp[p][i][j] = X[i][p P + j] for rows i0 .. i0 + R of a block of n rows,
-// zero for features beyond D: copied for feature panel p from the rows' own
-// features (row stride D), which the scores tile has just read.
+// Xp[p][i][j] = X[i][p P + j] for rows i0 .. i0 + R of a block of n rows, for
+// a whole feature panel p, in vectors: copied from the rows' own features
+// (row stride D), which the scores tile has just read.
 template <int R, class T>
 inline void pack_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int64_t i0, T* Xp) {
     using V = Vec<T, kLanes<T>>;
@@ -121,13 +128,6 @@ inline void pack_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int6
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < kTileVectors; ++v)
             store(Xp + (p * n + i0 + r) * P + v * kLanes<T>, load<V>(X + r * D + p * P + v * kLanes<T>));
-}
-template <int R, class T>
-inline void pack_last_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int64_t i0, T* Xp) {
-    constexpr int64_t P = kPanelWidth<T>;
-    const int64_t width = D - p * P;
-    for (int r = 0; r < R; ++r)
-        for (int64_t j = 0; j < P; ++j) Xp[(p * n + i0 + r) * P + j] = j < width ? X[r * D + p * P + j] : T(0);
 }
 
 // acc[r] += X[r][d] * W[d] for d in [d0, d1), W[d] the CV vectors of
@@ -162,7 +162,7 @@ inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t 
     }
     if (whole * P < D) {
         accumulate_scores(X, D, Wp, whole * P, D, acc);
-        pack_last_feature_panel<R>(X, D, whole, n, i0, Xp);
+        copy_rows_into_panel(X, R, D, whole, n, i0, Xp);
     }
     for (int r = 0; r < R; ++r) {
         T row[CV * L];
@@ -263,7 +263,7 @@ inline void input_gradient_rows(const T* G, int64_t C, const T* Wf, int64_t D, T
 }
 
 // dX_blk (n x D) = G (n x C) W, from W packed by
-// pack_feature_panels_of_classes; dX rows written one tile of rows at a time.
+// pack_feature_panels; dX rows written one tile of rows at a time.
 template <class T>
 void input_gradient_product(const T* G, int64_t n, int64_t C, const T* Wf, int64_t D, T* dX) {
     for_each_tile(n, [&](auto R, int64_t i) { input_gradient_rows<R>(G + i * C, C, Wf, D, dX + i * D); });

@@ -44,13 +44,13 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
     std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
     // For the hand-written products: W packed, shared by all groups (in
     // panels of features too for dX).
-    const Scratch<T> Wp(ScratchSlot::class_panels, few ? static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>) : 0);
+    const Scratch<T> Wp(ScratchSlot::w_for_scores, few ? static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>) : 0);
     if (few) pack_classes(a.W, C, D, Wp.get());
-    const Scratch<T> Wf(ScratchSlot::feature_panels_of_classes,
+    const Scratch<T> Wf(ScratchSlot::w_for_dx,
                         few && a.dX ? static_cast<size_t>(feature_panels_size<T>(C, D)) : 0);
-    if (few && a.dX) pack_feature_panels_of_classes(a.W, C, D, Wf.get());
+    if (few && a.dX) pack_feature_panels(a.W, C, D, Wf.get());
+    const int64_t max_rows = std::min(p.rows, a.N);
     parallel_for(groups, [&](int64_t g) {
-        const int64_t max_rows = std::min(p.rows, a.N);
         const Scratch<T> S(ScratchSlot::scores, static_cast<size_t>(max_rows * C));
         const Scratch<T> Xp(ScratchSlot::x_panels, few ? static_cast<size_t>(feature_panels_size<T>(max_rows, D)) : 0);
         T* dW = g == 0 ? a.dW : partials.get() + (g - 1) * dw_size;

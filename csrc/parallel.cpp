@@ -30,8 +30,8 @@ int default_num_threads() {
     return n ? static_cast<int>(n) : 1;
 }
 
-// Spins (with the CPU's pause hint) until done() holds or kSpin has passed;
-// returns whether it holds. Before blocking on a condition variable: waking
+// Spins (with the CPU's pause hint) until done() holds or kSpin has passed.
+// Before blocking on a condition variable: waking
 // a blocked thread took 0.3-0.5 ms on this VM when its core had gone idle
 // (measured: N=256 fused pass on 2 threads, 1.35 ms for the first calls
 // after a pause, 0.9 ms once warm, 1.25 ms on one thread), and a job's
@@ -39,13 +39,13 @@ int default_num_threads() {
 // spin is short, so that idle workers do not keep a core from other work
 // for long (OpenMP and OpenBLAS spin for much longer).
 template <class Done>
-bool spin_until(Done done) {
+void spin_until(Done done) {
     constexpr auto kSpin = std::chrono::microseconds(100);
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
-        if (done()) return true;
+        if (done()) return;
         __builtin_ia32_pause();
-        if (i % 64 == 63 && std::chrono::steady_clock::now() - start > kSpin) return done();
+        if (i % 64 == 63 && std::chrono::steady_clock::now() - start > kSpin) return;
     }
 }
 

@@ -20,7 +20,7 @@
 
 namespace fastlin {
 
-enum class ScratchSlot { dw_partials, class_panels, feature_panels_of_classes, scores, x_panels, count };
+enum class ScratchSlot { dw_partials, w_for_scores, w_for_dx, scores, x_panels, count };
 
 // 4 MiB covers TinyPlaces (3.7 MB of dW partials, 1.5 MiB copies of X_blk);
 // a worker holds at most two buffers (scores, x_panels), the caller five.
