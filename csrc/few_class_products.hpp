@@ -195,12 +195,18 @@ inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T*
                           bool first, T* dW) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
+    // dW is read and written by vectors, except in a partial last panel:
+    // through a row on the stack. Every panel through the row (a call to
+    // memmove each way) made TinyPlaces 7-8% slower, float64 C = 10 14%.
     const int64_t width = std::min(P, D - d0);
+    const bool whole = width == P;
     V acc[K][kTileVectors];
     for (int k = 0; k < K; ++k) {
+        const T* in = dW + (c0 + k) * D + d0;
         T row[P] = {};
-        if (!first) std::copy(dW + (c0 + k) * D + d0, dW + (c0 + k) * D + d0 + width, row);
-        for (int v = 0; v < kTileVectors; ++v) acc[k][v] = load<V>(row + v * L);
+        if (!first && !whole) std::copy(in, in + width, row);
+        const T* from = first || !whole ? row : in;
+        for (int v = 0; v < kTileVectors; ++v) acc[k][v] = load<V>(from + v * L);
     }
     for (int64_t i = 0; i < n; ++i) {
         V x[kTileVectors];
@@ -211,9 +217,14 @@ inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T*
         }
     }
     for (int k = 0; k < K; ++k) {
-        T row[P];
-        for (int v = 0; v < kTileVectors; ++v) store(row + v * L, acc[k][v]);
-        std::copy(row, row + width, dW + (c0 + k) * D + d0);
+        T* out = dW + (c0 + k) * D + d0;
+        if (whole) {
+            for (int v = 0; v < kTileVectors; ++v) store(out + v * L, acc[k][v]);
+        } else {
+            T row[P];
+            for (int v = 0; v < kTileVectors; ++v) store(row + v * L, acc[k][v]);
+            std::copy(row, row + width, out);
+        }
     }
 }
 

@@ -277,6 +277,19 @@ def test_few_class_products_across_tile_edges(N, dtype, variant, rng):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_few_class_products_add_up_over_blocks(dtype, variant, rng):
+    # More blocks than row groups, so a group adds later blocks to its dW
+    # partial; D = 3077 leaves 5 features in the last panel for every panel
+    # width (6 to 48), which takes the other way in and out of dW.
+    N, D, C = 2000, 3077, 5
+    rows, groups, few = _plan(N, D, C, dtype)
+    assert few and groups == 16 and -(-N // rows) > groups
+    X, y, W, b, kw = _build("linear_softmax_loss", {}, rng, N, D, C, dtype, True)
+    want = _reference_with_G("linear_softmax_loss", X, y, W, b, kw)
+    assert_lossgrad_close(fastlin.linear_softmax_loss(X, y, W, b, **kw), want, X, W, dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("N", [1, 63, 64, 65, 255, 257, 3005])
 @pytest.mark.parametrize("fn", ["linear_softmax_loss", "linear_svm_loss", "linear_squared_loss"])
 def test_block_boundaries_in_N(fn, N, dtype, rng):
