@@ -202,6 +202,26 @@ def test_every_position_of_a_bad_label_is_caught(module, bad):
                 getattr(module, fname)(S, y)
 
 
+@pytest.mark.parametrize("fname", ["softmax_loss", "svm_loss"])
+def test_labels_are_checked_and_counted_in_pieces(fname):
+    # Labels are checked and counted in pieces of 32768 on the thread pool:
+    # ignored rows in every piece leave the mean's denominator, and of two
+    # bad labels in later pieces the first one is named.
+    rng = np.random.default_rng(5)
+    N = 100_000
+    S = rng.standard_normal((N, C))
+    y = rng.integers(0, C, N)
+    if fname == "softmax_loss":
+        y[::7] = -100
+    got, want = getattr(fastlin, fname)(S, y), getattr(ref, fname)(S, y)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12, atol=1e-18)
+    y[90_001] = -1
+    y[40_001] = C
+    with pytest.raises(ValueError, match=r"^y: label y\[40001\] = " + str(C)):
+        getattr(fastlin, fname)(S, y)
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_label_errors_are_caught_for_float32_and_grad_false(module):
     S = np.zeros((5, C), np.float32)
