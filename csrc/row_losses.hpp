@@ -161,18 +161,18 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
         // -2 gw * (sum of active margins) when squared: counted per lane and
         // scaled once, not summed term by term over up to 32000 classes.
         V loss{}, active{};
-        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
-            // Lanes already visited and the target's own lane count zero.
-            const mask_t<V> counted = fresh & (lane_index<I>() + static_cast<elem_t<I>>(c) != yv);
+        for_each_vector_read_first<V>(s, C, [&](int64_t c, mask_t<V> fresh, V sc) {
+            // The target's own lane is zero; lanes already visited are
+            // computed again alike and left out of the sums.
+            const mask_t<V> other = lane_index<I>() + static_cast<elem_t<I>>(c) != yv;
             // (s_j - s_y) + margin, in that order: with |s| ~ 3e38 the margin
             // must not be rounded away into s_y first.
-            const V h = select<V>(counted, hinge<V>((load<V>(s + c) - sy) + mg), V{});
-            loss += squared ? h * h : h;
+            const V h = select<V>(other, hinge<V>((sc - sy) + mg), V{});
+            const V counted = select<V>(fresh, h, V{});
+            loss += squared ? counted * counted : counted;
             if (g) {
-                const mask_t<V> on = h > 0;
-                active += select<V>(on, squared ? h : splat<V>(1), V{});
-                store(g + c, select<V>(fresh, select<V>(on, squared ? h * (2 * gw) : splat<V>(gw), V{}),
-                                       load<V>(g + c)));
+                active += select<V>(counted > 0, squared ? counted : splat<V>(1), V{});
+                store(g + c, select<V>(h > 0, squared ? h * (2 * gw) : splat<V>(gw), V{}));
             }
         });
         if (g) g[y] = static_cast<T>(-(squared ? 2.0 : 1.0) * static_cast<double>(gw) * hsum(active));
@@ -241,10 +241,10 @@ inline double squared_row(const T* p, int64_t K, const T* t, double gscale, T* g
         using V = decltype(v);
         const T gs = static_cast<T>(gscale);
         V loss{};
-        for_each_vector<V>(K, [&](int64_t k, mask_t<V> fresh) {
-            const V d = select<V>(fresh, load<V>(p + k) - load<V>(t + k), V{});
-            loss += d * d;
-            if (g) store(g + k, select<V>(fresh, d * gs, load<V>(g + k)));
+        for_each_vector_read_first<V>(p, K, [&](int64_t k, mask_t<V> fresh, V pk) {
+            const V d = pk - load<V>(t + k), counted = select<V>(fresh, d, V{});
+            loss += counted * counted;
+            if (g) store(g + k, d * gs);
         });
         return 0.5 * static_cast<double>(hsum(loss));
     });

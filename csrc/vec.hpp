@@ -145,6 +145,27 @@ inline void for_each_vector(int64_t n, F&& f) {
     if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))));
 }
 
+// for_each_vector for a pass that writes whole vectors of its output (which
+// may be x itself): f(c, fresh, x_c), x_c the vector of x at c, the
+// overlapping last one read before the whole one before it is written. So f
+// stores whole vectors, the stale lanes computed again alike, and never
+// reads back what it stored: blending the stale lanes back needs that load,
+// and a load that overlaps a store just made waits for the store (it cannot
+// be forwarded), once a row. Measured on svm_loss at N = 200000, C = 20
+// float32: 5-6% faster.
+template <class V, class F>
+inline void for_each_vector_read_first(const elem_t<V>* x, int64_t n, F&& f) {
+    constexpr int W = lanes<V>;
+    if (n == 0) return;  // a row of no values (with 1-lane vectors)
+    const mask_t<V> all = splat<V>(0) == splat<V>(0);
+    int64_t c = 0;
+    for (; c + 2 * W <= n; c += W) f(c, all, load<V>(x + c));
+    const V whole = load<V>(x + c), last = load<V>(x + n - W);  // the same vector when W divides n
+    f(c, all, whole);
+    c += W;
+    if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))), last);
+}
+
 // 1.5 * 2^23 (2^52 for double): adding it rounds a float of magnitude below
 // 2^22 (2^51) to an integer held in the low mantissa bits, so integers and
 // floats convert through the bits, without float <-> int instructions (AVX2

@@ -219,6 +219,18 @@ def test_grad_false_returns_loss_and_none(module, name, reduction, rng):
         assert type(loss) is float and loss == loss_g
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_squared_loss_of_rows_without_outputs(reduction, dtype):
+    # K = 0: every row's loss is an empty sum, 0 (found by the fuzz test when
+    # a row kernel read one vector before the start of an empty row).
+    P, T = np.empty((5, 0), dtype), np.empty((5, 0), dtype)
+    loss, dP = fastlin.squared_loss(P, T, reduction=reduction)
+    want, dP_want = ref.squared_loss(P, T, reduction=reduction)
+    np.testing.assert_array_equal(loss, want)
+    assert np.all(np.asarray(loss) == 0) and dP.shape == (5, 0) and dP_want.shape == (5, 0)
+
+
 def test_ignored_rows_add_nothing_and_get_zero_gradient(rng):
     S = _scores(rng, 10, 4, np.float64)
     y = _labels(rng, 10, 4)
