@@ -19,13 +19,16 @@
 // the 16 registers of AVX2), each step a broadcast of one value times three
 // loaded vectors, over panels of features kPanelWidth<T> = kTileVectors
 // vectors wide (24 float32 with AVX2). The scores tile is kTileRows rows of
-// all classes of those rows: V = ceil(C / lanes) vectors, V <=
-// kTileVectors (C <= 24 float32, 12 float64 with AVX2; the plan checks), so
-// that it reads X_blk once. With more classes, a tile of 2 rows and up to 5
-// vectors measured slower than OpenBLAS (C = 32 and 40 float32, 20 float64:
-// 0.88 to 0.93 of its speed), as did two passes over X_blk. Padding (the
-// last feature panel, classes beyond C) is zero and only ever meets lanes
-// that are not stored.
+// a chunk of up to a panel's width of classes, in 1 to kTileVectors
+// vectors. The first chunk's tile reads X_blk from memory and copies it into
+// the panels; a second chunk, for up to twice as many classes (48 float32,
+// 24 float64 with AVX2; the plan checks), reads X_blk back from the panels,
+// in cache. Against the BLAS, in one process (N = 20000, D = 3072): float64
+// C = 16 1.24x faster, C = 20 1.11x, C = 24 1.04x; float32 C = 32 1.09x, C =
+// 48 1.04x. A tile of 2 rows and up to 5 vectors instead measured slower
+// than OpenBLAS (C = 32 and 40 float32, 20 float64: 0.88 to 0.93 of its
+// speed). Padding (the last feature panel, classes beyond C) is zero and
+// only ever meets lanes that are not stored.
 #pragma once
 
 #include "vec.hpp"
@@ -37,10 +40,14 @@ inline constexpr int kTileVectors = 3;
 template <class T>
 inline constexpr int64_t kPanelWidth = kTileVectors * kLanes<T>;
 
-// Classes the scores tile can hold (as many as a panel is wide), and the
-// vectors it holds C in.
+// The scores tile holds up to a panel's width of classes (kTileVectors
+// vectors); more classes go in a second chunk, whose tile reads X_blk back
+// from the feature panels the first one wrote. kMaxFewClasses: the classes
+// of the two chunks. class_vectors: the vectors that hold C classes.
 template <class T>
-inline constexpr int64_t kMaxFewClasses = kPanelWidth<T>;
+inline constexpr int64_t kClassChunk = kPanelWidth<T>;
+template <class T>
+inline constexpr int64_t kMaxFewClasses = 2 * kClassChunk<T>;
 template <class T>
 inline int64_t class_vectors(int64_t C) {
     return (C + kLanes<T> - 1) / kLanes<T>;
@@ -73,25 +80,32 @@ inline void for_each_tile(int64_t n, F&& f) {
     }
 }
 
-// Wp[d][j] = W[j][d] (D x CV, CV = class_vectors(C) lanes), zero for
-// classes j >= C: one step of the scores tile reads the classes of one
-// feature together. Turned L classes by L features at a time (L lanes) by
-// one transpose in registers: element by element, the strided reads cost as
-// much as the products of a block of 64 rows.
+// W's classes in chunks of kClassChunk, chunk k at Wp + k D kClassChunk:
+// Wp_k[d][j] = W[k kClassChunk + j][d] (D x CV, CV = class_vectors of the
+// chunk's classes, times the lanes), zero beyond C: one step of the scores
+// tile reads the classes of one feature together. Turned L classes by L
+// features at a time (L lanes) by one transpose in registers: element by
+// element, the strided reads cost as much as the products of a block of 64
+// rows.
 template <class T>
 void pack_classes(const T* W, int64_t C, int64_t D, T* Wp) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t L = kLanes<T>;
-    const int64_t CV = class_vectors<T>(C) * L, whole = D - D % L;
-    for (int64_t c0 = 0; c0 < CV; c0 += L) {
-        for (int64_t d = 0; d < whole; d += L) {
-            V v[L];
-            for (int64_t k = 0; k < L; ++k) v[k] = c0 + k < C ? load<V>(W + (c0 + k) * D + d) : V{};
-            transpose(v);
-            for (int64_t k = 0; k < L; ++k) store(Wp + (d + k) * CV + c0, v[k]);
+    const int64_t whole = D - D % L;
+    for (int64_t k0 = 0; k0 < C; k0 += kClassChunk<T>) {
+        const T* Wk = W + k0 * D;
+        T* out = Wp + k0 * D;
+        const int64_t Ck = std::min(kClassChunk<T>, C - k0), CV = class_vectors<T>(Ck) * L;
+        for (int64_t c0 = 0; c0 < CV; c0 += L) {
+            for (int64_t d = 0; d < whole; d += L) {
+                V v[L];
+                for (int64_t k = 0; k < L; ++k) v[k] = c0 + k < Ck ? load<V>(Wk + (c0 + k) * D + d) : V{};
+                transpose(v);
+                for (int64_t k = 0; k < L; ++k) store(out + (d + k) * CV + c0, v[k]);
+            }
+            for (int64_t d = whole; d < D; ++d)
+                for (int64_t k = 0; k < L; ++k) out[d * CV + c0 + k] = c0 + k < Ck ? Wk[(c0 + k) * D + d] : T(0);
         }
-        for (int64_t d = whole; d < D; ++d)
-            for (int64_t k = 0; k < L; ++k) Wp[d * CV + c0 + k] = c0 + k < C ? W[(c0 + k) * D + d] : T(0);
     }
 }
 
@@ -130,61 +144,99 @@ inline void pack_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int6
             store(Xp + (p * n + i0 + r) * P + v * kLanes<T>, load<V>(X + r * D + p * P + v * kLanes<T>));
 }
 
-// acc[r] += X[r][d] * W[d] for d in [d0, d1), W[d] the CV vectors of
-// feature d's classes.
+// acc[r] += X[r][d] * W[d] for d in [0, d1), X's rows ldx apart, W[d]
+// the CV vectors of feature d's classes.
 template <int R, int CV, class T, class V>
-inline void accumulate_scores(const T* X, int64_t D, const T* Wp, int64_t d0, int64_t d1, V (&acc)[R][CV]) {
+inline void accumulate_scores(const T* X, int64_t ldx, const T* Wp, int64_t d1, V (&acc)[R][CV]) {
     constexpr int64_t L = kLanes<T>;
-    for (int64_t d = d0; d < d1; ++d) {
+    for (int64_t d = 0; d < d1; ++d) {
         V w[CV];
         for (int v = 0; v < CV; ++v) w[v] = load<V>(Wp + (d * CV + v) * L);
         for (int r = 0; r < R; ++r) {
-            const V x = splat<V>(X[r * D + d]);
+            const V x = splat<V>(X[r * ldx + d]);
             for (int v = 0; v < CV; ++v) acc[r][v] += x * w[v];
         }
     }
 }
 
-// R rows of the scores, S[r][c] = X[r] . W[c] + b[c], their C classes in
-// CV vectors; and their features copied into Xp, panel by panel as the tile
-// has read them (the last, partial panel apart, so that the loop over whole
-// panels has no branch).
+// S[r][c0 + c] = acc[r][c] + b[c0 + c] for the nc classes of a chunk.
+template <int R, int CV, class T, class V>
+inline void store_scores(const V (&acc)[R][CV], const T* b, int64_t c0, int64_t nc, int64_t C, T* S) {
+    constexpr int64_t L = kLanes<T>;
+    for (int r = 0; r < R; ++r) {
+        T row[CV * L];
+        for (int v = 0; v < CV; ++v) store(row + v * L, acc[r][v]);
+        for (int64_t c = 0; c < nc; ++c) S[r * C + c0 + c] = b ? row[c] + b[c0 + c] : row[c];
+    }
+}
+
+// R rows of the scores of the first chunk of classes (nc of them, in CV
+// vectors): S[r][c] = X[r] . W[c] + b[c]; and their features copied into
+// Xp, panel by panel as the tile has read them (the last, partial panel
+// apart, so that the loop over whole panels has no branch). Inlined by
+// force: called, not inlined as GCC chose once a second chunk existed, C = 20
+// float32 at N = 256 and 2000 ran 3-6% slower.
 template <int R, int CV, class T>
-inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t C, T* S, int64_t n, int64_t i0,
-                        T* Xp) {
+__attribute__((always_inline)) inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t nc, int64_t C, T* S, int64_t n,
+                        int64_t i0, T* Xp) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     V acc[R][CV] = {};
     const int64_t whole = D / P;
     for (int64_t p = 0; p < whole; ++p) {
-        accumulate_scores(X, D, Wp, p * P, p * P + P, acc);
+        accumulate_scores(X + p * P, D, Wp + p * P * CV * L, P, acc);
         pack_feature_panel<R>(X, D, p, n, i0, Xp);
     }
     if (whole * P < D) {
-        accumulate_scores(X, D, Wp, whole * P, D, acc);
+        accumulate_scores(X + whole * P, D, Wp + whole * P * CV * L, D - whole * P, acc);
         copy_rows_into_panel(X, R, D, whole, n, i0, Xp);
     }
-    for (int r = 0; r < R; ++r) {
-        T row[CV * L];
-        for (int v = 0; v < CV; ++v) store(row + v * L, acc[r][v]);
-        for (int64_t c = 0; c < C; ++c) S[r * C + c] = b ? row[c] + b[c] : row[c];
-    }
+    store_scores(acc, b, 0, nc, C, S);
+}
+
+// The same for the second chunk of classes, from c0 on, reading rows i0 ..
+// i0 + R of the block back from its feature panels Xp (contiguous, in L2)
+// instead of from X.
+template <int R, int CV, class T>
+inline void scores_tile_from_panels(const T* Xp, int64_t n, int64_t i0, int64_t D, const T* Wp, const T* b,
+                                    int64_t c0, int64_t C, T* S) {
+    using V = Vec<T, kLanes<T>>;
+    constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
+    V acc[R][CV] = {};
+    for (int64_t p = 0; p < panel_count<T>(D); ++p)
+        accumulate_scores(Xp + (p * n + i0) * P, P, Wp + p * P * CV * L, std::min(P, D - p * P), acc);
+    store_scores(acc, b, c0, C - c0, C, S);
 }
 
 template <int CV, class T>
 void scores_and_pack_in(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
-    for_each_tile(n, [&](auto R, int64_t i) { scores_tile<R, CV>(X + i * D, D, Wp, b, C, S + i * C, n, i, Xp); });
+    const int64_t nc = std::min(C, kClassChunk<T>);
+    for_each_tile(n, [&](auto R, int64_t i) { scores_tile<R, CV>(X + i * D, D, Wp, b, nc, C, S + i * C, n, i, Xp); });
+}
+
+template <int CV, class T>
+void second_chunk_scores(const T* Xp, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S) {
+    constexpr int64_t c0 = kClassChunk<T>;
+    for_each_tile(n, [&](auto R, int64_t i) {
+        scores_tile_from_panels<R, CV>(Xp, n, i, D, Wp + c0 * D, b, c0, C, S + i * C);
+    });
 }
 
 // S (n x C) = X_blk W^T + b for a block of n rows of X (row stride D), from
 // W packed by pack_classes (C <= kMaxFewClasses); and Xp = the block in
-// feature panels.
+// feature panels. X_blk is read once, by the first chunk's tile.
 template <class T>
 void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
-    switch (class_vectors<T>(C)) {
-        case 1: return scores_and_pack_in<1>(X, n, D, Wp, b, C, S, Xp);
-        case 2: return scores_and_pack_in<2>(X, n, D, Wp, b, C, S, Xp);
-        default: return scores_and_pack_in<kTileVectors>(X, n, D, Wp, b, C, S, Xp);
+    switch (class_vectors<T>(std::min(C, kClassChunk<T>))) {
+        case 1: scores_and_pack_in<1>(X, n, D, Wp, b, C, S, Xp); break;
+        case 2: scores_and_pack_in<2>(X, n, D, Wp, b, C, S, Xp); break;
+        default: scores_and_pack_in<kTileVectors>(X, n, D, Wp, b, C, S, Xp); break;
+    }
+    if (C <= kClassChunk<T>) return;
+    switch (class_vectors<T>(C - kClassChunk<T>)) {
+        case 1: return second_chunk_scores<1>(Xp, n, D, Wp, b, C, S);
+        case 2: return second_chunk_scores<2>(Xp, n, D, Wp, b, C, S);
+        default: return second_chunk_scores<kTileVectors>(Xp, n, D, Wp, b, C, S);
     }
 }
 

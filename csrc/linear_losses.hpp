@@ -46,9 +46,9 @@ struct LinearLossBatch {
 //    group.
 //  - few_classes (row groups only): both products of a block by the
 //    hand-written kernels of few_class_products.hpp instead of the BLAS,
-//    where the scores tile holds all classes of its rows (C <=
-//    max_few_classes, which depends on the instruction set: 24 float32 and
-//    12 float64 with AVX2).
+//    where their scores tiles hold all classes in two chunks (C <=
+//    max_few_classes, which depends on the instruction set: 48 float32 and
+//    24 float64 with AVX2).
 struct FusedPlan {
     int64_t rows;      // rows per block
     int64_t groups;    // number of row groups, or 0 for stripes

@@ -230,17 +230,19 @@ def _lanes(variant, dtype):
 
 
 def _class_panel(variant, dtype):
-    """Classes the hand-written products hold (their panel): 3 vectors
-    (csrc/few_class_products.hpp)."""
+    """Classes of one chunk of the hand-written products' scores (the width
+    of their feature panels): 3 vectors (csrc/few_class_products.hpp). They
+    take up to two chunks."""
     return 3 * _lanes(variant, dtype)
 
 
 def test_fused_plan_is_as_documented(variant):
-    few32 = _class_panel(variant, np.float32) >= 20
-    few64 = _class_panel(variant, np.float64) >= 20
+    few32 = 2 * _class_panel(variant, np.float32) >= 20
+    few64 = 2 * _class_panel(variant, np.float64) >= 20
     # TinyPlaces: 16 row groups. By the hand-written products where its 20
-    # classes fit in a panel (float32 with AVX2), X_blk within 1.5 MiB (128
-    # rows); else by the BLAS, X_blk within 4 MiB (336 float32 rows).
+    # classes fit in two panels (AVX2; float32 at baseline), X_blk within 1.5
+    # MiB (128 float32 rows); else by the BLAS, X_blk within 4 MiB (160
+    # float64 rows).
     assert _plan(20000, 3072, 20, np.float32) == ((128, 16, True) if few32 else (336, 16, False))
     assert _plan(20000, 3072, 20, np.float64) == ((64, 16, True) if few64 else (160, 16, False))
     # Small N: at least 16 blocks where N allows, 64 rows at the least; one
@@ -248,10 +250,10 @@ def test_fused_plan_is_as_documented(variant):
     assert _plan(256, 3072, 20, np.float32) == (64, 4, few32)
     assert _plan(7, 3072, 2, np.float32) == (64, 1, False)
     assert _plan(8, 3072, 2, np.float32) == (64, 1, True)
-    # Classes beyond a panel: the BLAS.
+    # Classes beyond two panels: the BLAS.
     panel = _class_panel(variant, np.float32)
-    assert _plan(20000, 3072, panel, np.float32)[2]
-    assert _plan(20000, 3072, panel + 1, np.float32) == (336, 16, False)
+    assert _plan(20000, 3072, 2 * panel, np.float32)[2]
+    assert _plan(20000, 3072, 2 * panel + 1, np.float32) == (336, 16, False)
     assert _plan(3000, 13, 1000, np.float32) == (192, 16, False)
     # A dW too large to copy per group (131 MB): stripes, 32 MiB of scores.
     assert _plan(4096, 1024, 32000, np.float32) == (262, 0, False)
@@ -261,12 +263,12 @@ def test_fused_plan_is_as_documented(variant):
 @pytest.mark.parametrize("N", [69, 70, 71])
 def test_few_class_products_across_tile_edges(N, dtype, variant, rng):
     # The hand-written products work in panels of P = 3 vectors of features,
-    # hold the classes in 1 to 3 vectors of L lanes, and run tiles of 4 rows
-    # or classes: class and feature counts on both sides of those edges, and
-    # a block of 64 rows then one of 5, 6 or 7 (a whole tile and 1, 2 or 3
-    # rows).
+    # hold the classes in one or two chunks of 1 to 3 vectors of L lanes,
+    # and run tiles of 4 rows or classes: class and feature counts on both
+    # sides of those edges, and a block of 64 rows then one of 5, 6 or 7 (a
+    # whole tile and 1, 2 or 3 rows).
     L, P = _lanes(variant, dtype), _class_panel(variant, dtype)
-    for C in sorted({1, 2, 3, 4, 5, L + 1, 2 * L, P - 1, P}):
+    for C in sorted({1, 2, 3, 4, 5, L + 1, 2 * L, P - 1, P, P + 1, P + L + 1, 2 * P - 1, 2 * P}):
         for D in (1, 5, P - 1, P + 1, 2 * P + 3):
             assert _plan(N, D, C, dtype)[2]
             X, y, W, b, kw = _build("linear_softmax_loss", {}, rng, N, D, C, dtype, True)
