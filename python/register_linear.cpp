@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "array_args.hpp"
+#include "output_arrays.hpp"
 #include "least_squares.hpp"
 #include "linear.hpp"
 #include "linear_losses.hpp"
@@ -72,7 +73,7 @@ template <class T>
 py::array linear_typed(const Model& m) {
     carray<T> X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
     carray<T> b = m.has_b ? as_float_array<T>(m.b) : carray<T>(0);
-    carray<T> S = m.single ? carray<T>(m.C) : carray<T>(std::vector<py::ssize_t>{m.N, m.C});
+    carray<T> S = m.single ? carray<T>(m.C) : new_output<T>({m.N, m.C});
     const T* bp = m.has_b ? b.data() : nullptr;
     T* Sp = S.mutable_data();
     {
@@ -176,9 +177,9 @@ template <class T, class Kernel>
 py::tuple run_fused(const Model& m, const FusedOptions& o, const Kernel& kernel) {
     carray<T> X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
     carray<T> b = m.has_b ? as_float_array<T>(m.b) : carray<T>(0);
-    carray<T> dW(std::vector<py::ssize_t>{m.C, m.D});
+    carray<T> dW = new_output<T>({m.C, m.D});
     carray<T> db = m.has_b ? carray<T>(m.C) : carray<T>(0);
-    carray<T> dX = o.return_dX ? carray<T>(std::vector<py::ssize_t>{m.N, m.D}) : carray<T>(0);
+    carray<T> dX = o.return_dX ? new_output<T>({m.N, m.D}) : carray<T>(0);
     carray<T> row_loss = o.reduction == Reduction::none ? carray<T>(m.N) : carray<T>(0);
     LinearLossBatch<T> batch;
     batch.X = X.data();

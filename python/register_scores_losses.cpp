@@ -5,6 +5,7 @@
 #include <string>
 
 #include "array_args.hpp"
+#include "output_arrays.hpp"
 #include "scores_losses.hpp"
 
 namespace fastlin::bind {
@@ -37,7 +38,7 @@ template <class T>
 Outputs<T> make_outputs(const py::array& like, int64_t N, Reduction r, bool grad) {
     Outputs<T> out{carray<T>(0), carray<T>(0)};
     std::vector<py::ssize_t> shape(like.shape(), like.shape() + like.ndim());
-    if (grad) out.dS = carray<T>(shape);
+    if (grad) out.dS = new_output<T>(shape);
     if (r == Reduction::none) out.row_loss = carray<T>(N);
     return out;
 }
