@@ -92,7 +92,7 @@ template <class T>
 py::tuple linear_backward_typed(const Model& m, const py::array& dS_arr) {
     carray<T> dS = as_float_array<T>(dS_arr), X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
     std::vector<py::ssize_t> xshape(m.X.shape(), m.X.shape() + m.X.ndim());
-    carray<T> dX(xshape), dW(std::vector<py::ssize_t>{m.C, m.D}), db(m.C);
+    carray<T> dX = new_output<T>(xshape), dW = new_output<T>({m.C, m.D}), db(m.C);
     T *dXp = dX.mutable_data(), *dWp = dW.mutable_data(), *dbp = db.mutable_data();
     {
         py::gil_scoped_release nogil;

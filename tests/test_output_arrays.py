@@ -52,3 +52,7 @@ def test_a_reused_weight_gradient_matches_the_reference(rng):
     X = rng.standard_normal((n, D)).astype(np.float32)
     got, want = fastlin.linear_softmax_loss(X, y, W), ref.linear_softmax_loss(X, y, W)
     np.testing.assert_allclose(got.dW, want.dW, rtol=1e-4, atol=1e-7)
+    del got
+    # The backward pass of no rows: a zero dW, in the released memory.
+    _, dW, _ = fastlin.linear_backward(np.empty((0, K), np.float32), np.empty((0, D), np.float32), W)
+    assert dW.shape == (K, D) and not dW.any()
