@@ -136,13 +136,20 @@ inline void transpose(V* v) {
 // where `fresh` marks the lanes not visited yet (all lanes before that).
 // Overlapping instead of a scalar tail keeps short rows (C = 20) in vectors;
 // a pass that writes must keep the stale lanes as they are.
+// The lanes of the last vector of a row of n (at n - W) that the vectors
+// before it, up to c, did not visit.
+template <class V>
+inline mask_t<V> lanes_from(int64_t c, int64_t n) {
+    return lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - lanes<V>)));
+}
+
 template <class V, class F>
 inline void for_each_vector(int64_t n, F&& f) {
     constexpr int W = lanes<V>;
     const mask_t<V> all = splat<V>(0) == splat<V>(0);
     int64_t c = 0;
     for (; c + W <= n; c += W) f(c, all);
-    if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))));
+    if (c < n) f(n - W, lanes_from<V>(c, n));
 }
 
 // for_each_vector for a pass that writes whole vectors of its output (which
@@ -163,7 +170,7 @@ inline void for_each_vector_read_first(const elem_t<V>* x, int64_t n, F&& f) {
     const V whole = load<V>(x + c), last = load<V>(x + n - W);  // the same vector when W divides n
     f(c, all, whole);
     c += W;
-    if (c < n) f(n - W, lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - W))), last);
+    if (c < n) f(n - W, lanes_from<V>(c, n), last);
 }
 
 // 1.5 * 2^23 (2^52 for double): adding it rounds a float of magnitude below

@@ -36,9 +36,10 @@ void* recycled_buffer(std::size_t bytes) {
     }
     // Huge pages where the system grants them on request, as NumPy asks
     // for its own large arrays.
-    void* p = std::aligned_alloc(kHugePage, rounded(bytes));
+    const std::size_t size = rounded(bytes);
+    void* p = std::aligned_alloc(kHugePage, size);
     if (!p) throw std::bad_alloc();
-    madvise(p, rounded(bytes), MADV_HUGEPAGE);
+    madvise(p, size, MADV_HUGEPAGE);
     return p;
 }
 
