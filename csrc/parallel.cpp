@@ -51,17 +51,26 @@ void spin_until(Done done) {
 
 // Workers are detached and never joined: the pool lives as long as the
 // process, and a forked child simply starts a fresh pool (the parent's
-// threads do not exist there). generation and busy change under m only;
+// threads do not exist there). generation and in_drain change under m only;
 // they are atomic so that spin_until may read them without it.
+//
+// A job is open from its start until its caller has drained the tasks
+// itself; a worker joins only while it is open, and the caller waits only
+// for the workers that joined. A worker still waking up (0.3-0.5 ms here
+// once its core has gone idle) finds the job over and goes back to wait:
+// the caller does not wait for it. (It used to: with a 1 ms pause between
+// calls, softmax_loss at N = 4000, C = 20 float32 took 324 us on two
+// threads against 190 on one.)
 struct Pool {
     std::mutex run_lock;  // one parallel_for at a time; others run inline
 
     std::mutex m;
     std::condition_variable wake, done;
     int started = 0;            // worker threads running
-    int wanted_workers = 0;     // workers that take part in the current job
+    int wanted_workers = 0;     // workers that may take part in the current job
+    bool open = false;          // whether workers may still join the current job
     std::atomic<uint64_t> generation{0};  // bumped for each job
-    std::atomic<int> busy{0};             // workers still inside the current job
+    std::atomic<int> in_drain{0};         // workers that joined and are running its tasks
     void (*task)(const void*, int64_t) = nullptr;
     const void* ctx = nullptr;
     int64_t n_tasks = 0;
@@ -80,10 +89,12 @@ struct Pool {
             lk.lock();
             wake.wait(lk, [&] { return generation != seen && index < wanted_workers; });
             seen = generation;
+            if (!open) continue;  // its caller ran every task already
+            ++in_drain;
             lk.unlock();
             drain();
             lk.lock();
-            if (--busy == 0) done.notify_one();
+            if (--in_drain == 0) done.notify_one();
         }
     }
 
@@ -98,14 +109,19 @@ struct Pool {
         n_tasks = n;
         next.store(0, std::memory_order_relaxed);
         wanted_workers = threads - 1;
-        busy = wanted_workers;
+        open = true;
         ++generation;
         lk.unlock();
         wake.notify_all();
         drain();
-        spin_until([&] { return busy.load() == 0; });
+        // Every task is taken: close the job to latecomers, then wait for
+        // the tasks the workers that joined are still running.
         lk.lock();
-        done.wait(lk, [&] { return busy == 0; });
+        open = false;
+        lk.unlock();
+        spin_until([&] { return in_drain.load() == 0; });
+        lk.lock();
+        done.wait(lk, [&] { return in_drain == 0; });
     }
 };
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -164,6 +165,31 @@ def test_concurrent_calls_from_python_threads_match_serial_calls(dtype, rng):
     for t in pool:
         t.join()
     assert failures == []
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_calls_after_the_workers_fell_asleep_match_serial_calls(threads, dtype, rng):
+    # A pause longer than the pool's spin puts its workers to sleep; the next
+    # call's workers then wake while, or after, its caller runs the tasks, and
+    # join only while some are left. Each call must still be whole: every row
+    # of dS and every block of dW written before the call returns.
+    S = rng.standard_normal((20_000, 20)).astype(dtype)
+    y = rng.integers(0, 20, 20_000)
+    X = rng.standard_normal((2_000, 300)).astype(dtype)
+    W = rng.standard_normal((20, 300)).astype(dtype)
+    calls = {
+        "softmax_loss": lambda: fastlin.softmax_loss(S, y),
+        "svm_loss": lambda: fastlin.svm_loss(S, y),
+        "linear_softmax_loss": lambda: fastlin.linear_softmax_loss(X, y[:2_000], W, return_dX=True),
+    }
+    threads(1)
+    serial = {name: _as_bytes(f()) for name, f in calls.items()}
+    for n in (2, 8):
+        threads(n)
+        for _ in range(10):
+            for name, f in calls.items():
+                time.sleep(0.002)
+                assert _as_bytes(f()) == serial[name], f"{name} differs with {n} threads after a pause"
 
 
 def test_set_num_threads_round_trips_and_rejects_bad_values(threads):
