@@ -30,14 +30,14 @@ int default_num_threads() {
     return n ? static_cast<int>(n) : 1;
 }
 
-// Spins (with the CPU's pause hint) until done() holds or kSpin has passed.
-// Before blocking on a condition variable: waking
-// a blocked thread took 0.3-0.5 ms on this VM when its core had gone idle
-// (measured: N=256 fused pass on 2 threads, 1.35 ms for the first calls
-// after a pause, 0.9 ms once warm, 1.25 ms on one thread), and a job's
-// parts and consecutive calls follow each other within microseconds. The
-// spin is short, so that idle workers do not keep a core from other work
-// for long (OpenMP and OpenBLAS spin for much longer).
+// Spins (with the CPU's pause hint) until done() holds or kSpin has passed,
+// before blocking on a condition variable: waking a blocked thread took
+// 0.3-0.5 ms on this VM when its core had gone idle (measured: N=256 fused
+// pass on 2 threads, 1.35 ms for the first calls after a pause, 0.9 ms once
+// warm, 1.25 ms on one thread), and a job's parts and consecutive calls
+// follow each other within microseconds. The spin is short, so that idle
+// workers do not keep a core from other work for long (OpenMP and OpenBLAS
+// spin for much longer).
 template <class Done>
 void spin_until(Done done) {
     constexpr auto kSpin = std::chrono::microseconds(100);

@@ -131,11 +131,6 @@ inline void transpose(V* v) {
     }
 }
 
-// Visits a row of n >= lanes<V> values as vectors: f(c, fresh) for c = 0, W,
-// 2W, ... and then once at c = n - W, a vector overlapping the one before,
-// where `fresh` marks the lanes not visited yet (all lanes before that).
-// Overlapping instead of a scalar tail keeps short rows (C = 20) in vectors;
-// a pass that writes must keep the stale lanes as they are.
 // The lanes of the last vector of a row of n (at n - W) that the vectors
 // before it, up to c, did not visit.
 template <class V>
@@ -143,6 +138,11 @@ inline mask_t<V> lanes_from(int64_t c, int64_t n) {
     return lane_index<V>() >= splat<V>(static_cast<elem_t<V>>(c - (n - lanes<V>)));
 }
 
+// Visits a row of n >= lanes<V> values as vectors: f(c, fresh) for c = 0, W,
+// 2W, ... and then once at c = n - W, a vector overlapping the one before,
+// where `fresh` marks the lanes not visited yet (all lanes before that).
+// Overlapping instead of a scalar tail keeps short rows (C = 20) in vectors;
+// a pass that writes must keep the stale lanes as they are.
 template <class V, class F>
 inline void for_each_vector(int64_t n, F&& f) {
     constexpr int W = lanes<V>;
