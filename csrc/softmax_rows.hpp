@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "isa_namespace.hpp"
 #include "vec.hpp"
@@ -128,8 +129,37 @@ inline void softmax_rows_in_registers(const elem_t<V>* const* s, int64_t C, cons
     for (int r = 0; r < R; ++r) loss[r] = gap[r] + std::log(sum[r]);
 }
 
+// Software prefetch for the three sweeps below: at each vector c of a row s
+// (and of its gradient g, when not null) ask for the same place `ahead`
+// values on, in a row that comes next (the rows of a batch lie C apart in
+// every caller). The address is computed as an integer: a request past the
+// end of the batch is only a hint, never a fault, but a pointer out of
+// bounds would be. Rows shorter than kAskAheadRowBytes go without
+// (with_ask_ahead): the hardware's own prefetch keeps up with them, and the
+// requests cost 3-5% (C = 40 float32, C = 20 float64).
+inline constexpr int64_t kAskAheadRowBytes = 256;
+
+// f(std::true_type) for rows of n values of T long enough to ask ahead,
+// f(std::false_type) otherwise: decided once a row, not in its loop.
+template <class T, class F>
+inline auto with_ask_ahead(int64_t n, F&& f) {
+    if (n * static_cast<int64_t>(sizeof(T)) >= kAskAheadRowBytes) return f(std::true_type{});
+    return f(std::false_type{});
+}
+
+template <class T>
+inline void ask_ahead(const T* s, const T* g, int64_t c, int64_t ahead) {
+    const uintptr_t step = static_cast<uintptr_t>(ahead) * sizeof(T);
+    __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(s + c) + step), 0);
+    if (g) __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(g + c) + step), 1);
+}
+
 // The same arithmetic for rows of any length, sweeping each row three times:
-// max; exp, stored in g; scaling of g.
+// max; exp, stored in g; scaling of g. The exp sweep asks for the next
+// group's rows, R C values on (ask_ahead): without that, a group's
+// first sweep waited on memory and its two others computed with no memory
+// traffic under way. Measured at N = 20000, C = 1000, in one process:
+// float32 1.20-1.34x faster, float64 1.14-1.23x.
 template <int R, class V>
 inline void softmax_rows_in_three_sweeps(const elem_t<V>* const* s, int64_t C, const int64_t* y,
                                          const double* gscale, elem_t<V>* const* g, double* loss) {
@@ -146,12 +176,15 @@ inline void softmax_rows_in_three_sweeps(const elem_t<V>* const* s, int64_t C, c
         gap[r] = static_cast<double>(m[r]) - s[r][y[r]];  // before g (maybe s) is written
     }
     V sv[R] = {};
-    for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
-        for (int r = 0; r < R; ++r) {
-            const V e = exp_nonpositive(load<V>(s[r] + c) - m[r]);
-            sv[r] += select<V>(fresh, e, V{});
-            if (g[r]) store(g[r] + c, select<V>(fresh, e, load<V>(g[r] + c)));
-        }
+    with_ask_ahead<T>(C, [&](auto asks) {
+        for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
+            for (int r = 0; r < R; ++r) {
+                if constexpr (decltype(asks)::value) ask_ahead(s[r], g[r], c, R * C);
+                const V e = exp_nonpositive(load<V>(s[r] + c) - m[r]);
+                sv[r] += select<V>(fresh, e, V{});
+                if (g[r]) store(g[r] + c, select<V>(fresh, e, load<V>(g[r] + c)));
+            }
+        });
     });
     T sum[R];
     for (int r = 0; r < R; ++r) sum[r] = hsum(sv[r]);
