@@ -14,28 +14,32 @@
 // Zen 3 (AVX2, float32, blocks of 128 rows): scores 53 GFLOP/s, dW 83, against
 // OpenBLAS's 41 and 60.
 //
-// The dW and dX products run one register tile: kTileRows rows of
-// kTileVectors vectors (12 accumulators, 3 operand vectors and 1 broadcast:
-// the 16 registers of AVX2), each step a broadcast of one value times three
-// loaded vectors, over panels of features kPanelWidth<T> = kTileVectors
-// vectors wide (24 float32 with AVX2). The scores tile is kTileRows rows of
-// a chunk of up to a panel's width of classes, in 1 to kTileVectors
-// vectors. The first chunk's tile reads X_blk from memory and copies it into
-// the panels; a second chunk, for up to twice as many classes (48 float32,
-// 24 float64 with AVX2; the plan checks), reads X_blk back from the panels,
-// in cache. Against the BLAS, in one process (N = 20000, D = 3072): float64
-// C = 16 1.24x faster, C = 20 1.11x, C = 24 1.04x; float32 C = 32 1.09x, C =
-// 48 1.04x. A tile of 2 rows and up to 5 vectors instead measured slower
-// than OpenBLAS (C = 32 and 40 float32, 20 float64: 0.88 to 0.93 of its
-// speed). Padding (the last feature panel, classes beyond C) is zero and
-// only ever meets lanes that are not stored.
+// The dW and dX products run one register tile: kTileRows rows of kTileVectors
+// vectors (with AVX2, 4 rows: 12 accumulators, 3 operand vectors and 1
+// broadcast fill its 16 registers; AVX-512's 32 hold 8 rows), each step a
+// broadcast of one value times three loaded vectors, over panels of features
+// kPanelWidth<T> = kTileVectors vectors wide (24 float32 with AVX2). The
+// scores tile is kTileRows rows of a chunk of up to a panel's width of
+// classes, in 1 to kTileVectors vectors. The first chunk's tile reads X_blk
+// from memory and copies it into the panels; a second chunk, for up to twice
+// as many classes (48 float32, 24 float64 with AVX2; the plan checks), reads
+// X_blk back from the panels, in cache. Against the BLAS, in one process (N =
+// 20000, D = 3072): float64 C = 16 1.24x faster, C = 20 1.11x, C = 24 1.04x;
+// float32 C = 32 1.09x, C = 48 1.04x. A tile of 2 rows and up to 5 vectors
+// instead measured slower than OpenBLAS (C = 32 and 40 float32, 20 float64:
+// 0.88 to 0.93 of its speed). Padding (the last feature panel, classes beyond
+// C) is zero and only ever meets lanes that are not stored.
 #pragma once
 
 #include "vec.hpp"
 
 namespace fastlin::FASTLIN_ISA {
 
-inline constexpr int kTileRows = 4;
+// 8 rows where AVX-512 gives 32 registers: measured on a 16-core Xeon VM
+// (Emerald Rapids), TinyPlaces on 16 threads ran 1.07-1.17x faster than
+// with 4 rows in float32 (softmax, svm, with dX; two runs), 1.04-1.08x in
+// float64.
+inline constexpr int kTileRows = kVectorBytes == 64 ? 8 : 4;
 inline constexpr int kTileVectors = 3;
 template <class T>
 inline constexpr int64_t kPanelWidth = kTileVectors * kLanes<T>;
@@ -64,20 +68,23 @@ inline int64_t feature_panels_size(int64_t n, int64_t D) {
     return panel_count<T>(D) * n * kPanelWidth<T>;
 }
 
-// Calls f(R, i) for tiles of R = kTileRows rows (or classes) at i = 0, 4,
-// 8, ..., then once for the 1 to 3 left; R is a std::integral_constant, so
-// each tile height is its own compiled kernel with its accumulators in
-// registers.
+// Calls f(R, i) for tiles of R = kTileRows rows (or classes) at i = 0,
+// kTileRows, ..., then once for the 1 to kTileRows - 1 left; R is a
+// std::integral_constant, so each tile height is its own compiled kernel
+// with its accumulators in registers.
+template <int R, class F>
+inline void last_tile(int64_t left, int64_t i, F& f) {
+    if constexpr (R > 0) {
+        if (left == R) return f(std::integral_constant<int, R>{}, i);
+        last_tile<R - 1>(left, i, f);
+    }
+}
+
 template <class F>
 inline void for_each_tile(int64_t n, F&& f) {
     int64_t i = 0;
     for (; i + kTileRows <= n; i += kTileRows) f(std::integral_constant<int, kTileRows>{}, i);
-    switch (n - i) {
-        case 3: f(std::integral_constant<int, 3>{}, i); break;
-        case 2: f(std::integral_constant<int, 2>{}, i); break;
-        case 1: f(std::integral_constant<int, 1>{}, i); break;
-        default: break;
-    }
+    last_tile<kTileRows - 1>(n - i, i, f);
 }
 
 // W's classes in chunks of kClassChunk, chunk k at Wp + k D kClassChunk:

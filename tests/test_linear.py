@@ -264,9 +264,9 @@ def test_fused_plan_is_as_documented(variant):
 def test_few_class_products_across_tile_edges(N, dtype, variant, rng):
     # The hand-written products work in panels of P = 3 vectors of features,
     # hold the classes in one or two chunks of 1 to 3 vectors of L lanes,
-    # and run tiles of 4 rows or classes: class and feature counts on both
-    # sides of those edges, and a block of 64 rows then one of 5, 6 or 7 (a
-    # whole tile and 1, 2 or 3 rows).
+    # and run tiles of 4 rows or classes (8 with AVX-512): class and feature
+    # counts on both sides of those edges, and a block of 64 rows then one of
+    # 5, 6 or 7 (a whole tile of 4 and 1, 2 or 3 rows; a part of a tile of 8).
     L, P = _lanes(variant, dtype), _class_panel(variant, dtype)
     for C in sorted({1, 2, 3, 4, 5, L + 1, 2 * L, P - 1, P, P + 1, P + L + 1, 2 * P - 1, 2 * P}):
         for D in (1, 5, P - 1, P + 1, 2 * P + 3):
