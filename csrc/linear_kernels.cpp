@@ -11,6 +11,11 @@ namespace fastlin::FASTLIN_ISA {
 
 namespace {
 
+template <class T>
+FewClassBlocks few_class_blocks() {
+    return {kMaxFewClasses<T>, kFewBlockBytes, kFewMaxGroups};
+}
+
 // Everything a block of rows needs, whichever plan runs it.
 template <class T, class Loss>
 struct FusedPass {
@@ -131,7 +136,7 @@ template <class T, class Loss>
 double run_linear_loss(const LinearLossBatch<T>& a, const Loss& loss, Reduction r) {
     const int64_t N = a.N, D = a.D, C = a.C;
     const double denom = loss.denominator(N);  // throws on a bad label before any write
-    const FusedPlan plan = fused_plan(N, D, C, sizeof(T), kMaxFewClasses<T>);
+    const FusedPlan plan = fused_plan(N, D, C, sizeof(T), few_class_blocks<T>());
     const FusedPass<T, Loss> pass{a, loss, reduction_scale(r, denom), plan.rows};
     std::vector<double> block_sums(static_cast<size_t>(pass.blocks()), 0.0);
     std::vector<double> db_acc(a.db ? C : 0, 0.0);
@@ -175,7 +180,7 @@ struct LinearRunner {
 template <class T>
 LinearKernels<T> linear_kernels() {
     using E = LossEntryPoints<T, LinearLossBatch<T>, LinearRunner>;
-    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, kMaxFewClasses<T>};
+    return {&E::softmax_hard, &E::softmax_soft, &E::svm, &E::squared, few_class_blocks<T>()};
 }
 
 template LinearKernels<float> linear_kernels<float>();

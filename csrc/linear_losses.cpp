@@ -21,30 +21,28 @@ bool few_classes(int64_t N, int64_t C, int64_t max_few_classes) {
 
 }  // namespace
 
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t max_few_classes) {
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, const FewClassBlocks& few_blocks) {
     // All partials of the row groups together stay within 32 MiB, and there
-    // are at most 16 groups (one per core of a 16-core machine; more would
-    // only add partials to sum).
-    constexpr int64_t kPartialBytes = int64_t(32) << 20, kMaxGroups = 16;
+    // are at most 16 groups for the BLAS (one per core of a 16-core
+    // machine), few_blocks.max_groups for the hand-written products.
+    constexpr int64_t kPartialBytes = int64_t(32) << 20, kBlasMaxGroups = 16, kMinBlocks = 16;
+    const bool few = few_classes(N, C, few_blocks.max_classes);
     const int64_t dw_bytes = std::max<int64_t>(1, C * D * elem_size);
-    const int64_t max_groups = std::min(kMaxGroups, kPartialBytes / dw_bytes);
+    const int64_t max_groups = std::min(few ? few_blocks.max_groups : kBlasMaxGroups, kPartialBytes / dw_bytes);
     if (max_groups >= 2) {
-        const bool few = few_classes(N, C, max_few_classes);
         // A block keeps X_blk and its scores within 4 MiB (L3): OpenBLAS
         // packs its operands and runs closer to its peak on more rows
         // (measured at C = 20, D = 3072: 45% of peak at 80 rows, 80% at 256
         // in L2, less when X streams from memory). The hand-written products
-        // of few classes keep their copy of X_blk within 1.5 MiB instead:
-        // measured at C = 20, D = 3072 float32, 128 rows ran them at 65
-        // GFLOP/s a core, 48 rows at 58. Yet never fewer than 16 blocks when
-        // N allows, so that 16 threads have work, and never fewer than 64
-        // rows: below that the products run far from peak and each extra
-        // group adds a dW partial to clear and sum (measured: N = 256 in 16
-        // blocks of 16 rows was slower than NumPy on 2 cores). Rows in
-        // multiples of 16.
-        const int64_t block_bytes = few ? int64_t(3) << 19 : int64_t(4) << 20;
+        // of few classes keep their copy of X_blk within few_blocks.block_bytes
+        // instead. Yet never fewer than 16 blocks when N allows, so that 16
+        // threads have work, and never fewer than 64 rows: below that the
+        // products run far from peak and each extra group adds a dW partial
+        // to clear and sum (measured: N = 256 in 16 blocks of 16 rows was
+        // slower than NumPy on 2 cores). Rows in multiples of 16.
+        const int64_t block_bytes = few ? few_blocks.block_bytes : int64_t(4) << 20;
         const int64_t cache_rows = block_bytes / std::max<int64_t>(1, std::max(C, D) * elem_size);
-        const int64_t share_rows = (N + kMaxGroups - 1) / kMaxGroups;
+        const int64_t share_rows = (N + kMinBlocks - 1) / kMinBlocks;
         int64_t rows = std::min(cache_rows, (share_rows + 15) / 16 * 16);
         rows = std::clamp<int64_t>(rows - rows % 16, 64, 1024);
         const int64_t blocks = (N + rows - 1) / rows;
@@ -70,8 +68,9 @@ const LinearKernels<T>& kernels() {
 }  // namespace
 
 FusedPlan active_fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size) {
-    const int64_t max_few = elem_size == sizeof(float) ? kernels<float>().max_few_classes : kernels<double>().max_few_classes;
-    return fused_plan(N, D, C, elem_size, max_few);
+    return fused_plan(N, D, C, elem_size,
+                      elem_size == sizeof(float) ? kernels<float>().few_class_blocks
+                                                 : kernels<double>().few_class_blocks);
 }
 
 template <class T>

@@ -54,7 +54,14 @@ struct FusedPlan {
     int64_t groups;    // number of row groups, or 0 for stripes
     bool few_classes;  // products by few_class_products.hpp
 };
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, int64_t max_few_classes);
+// What the products of few_class_products.hpp take, and the blocks and row
+// groups they run in: each depends on the instruction set.
+struct FewClassBlocks {
+    int64_t max_classes;  // classes their scores tiles hold (two chunks)
+    int64_t block_bytes;  // X_blk within this many bytes (at least 64 rows)
+    int64_t max_groups;   // row groups at most
+};
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, const FewClassBlocks& few_blocks);
 // The plan of the variant that runs now (for tests).
 FusedPlan active_fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size);
 
@@ -74,7 +81,7 @@ struct LinearKernels {
     decltype(&linear_softmax_soft<T>) softmax_soft;
     decltype(&linear_svm<T>) svm;
     decltype(&linear_squared<T>) squared;
-    int64_t max_few_classes;  // classes the tiles of few_class_products.hpp hold
+    FewClassBlocks few_class_blocks;
 };
 
 // Defined by linear_kernels.cpp, once per instruction set.

@@ -239,12 +239,16 @@ def _class_panel(variant, dtype):
 def test_fused_plan_is_as_documented(variant):
     few32 = 2 * _class_panel(variant, np.float32) >= 20
     few64 = 2 * _class_panel(variant, np.float64) >= 20
-    # TinyPlaces: 16 row groups. By the hand-written products where its 20
-    # classes fit in two panels (AVX2; float32 at baseline), X_blk within 1.5
-    # MiB (128 float32 rows); else by the BLAS, X_blk within 4 MiB (160
-    # float64 rows).
-    assert _plan(20000, 3072, 20, np.float32) == ((128, 16, True) if few32 else (336, 16, False))
-    assert _plan(20000, 3072, 20, np.float64) == ((64, 16, True) if few64 else (160, 16, False))
+    # TinyPlaces. By the hand-written products where its 20 classes fit in
+    # two panels (AVX2, AVX-512; float32 at baseline): X_blk within 1.5 MiB
+    # (128 float32 rows) in 16 row groups, or with AVX-512 within 0.75 MiB
+    # (64 rows) in 64 groups; else by the BLAS, X_blk within 4 MiB (160
+    # float64 rows) in 16 groups.
+    wide = variant == "avx512"
+    assert _plan(20000, 3072, 20, np.float32) == (
+        (64, 64, True) if wide else (128, 16, True) if few32 else (336, 16, False))
+    assert _plan(20000, 3072, 20, np.float64) == (
+        (64, 64, True) if wide else (64, 16, True) if few64 else (160, 16, False))
     # Small N: at least 16 blocks where N allows, 64 rows at the least; one
     # image keeps the BLAS (a matrix-vector product reads W once).
     assert _plan(256, 3072, 20, np.float32) == (64, 4, few32)
@@ -283,9 +287,9 @@ def test_few_class_products_add_up_over_blocks(dtype, variant, rng):
     # More blocks than row groups, so a group adds later blocks to its dW
     # partial; D = 3077 leaves 5 features in the last panel for every panel
     # width (6 to 48), which takes the other way in and out of dW.
-    N, D, C = 2000, 3077, 5
+    N, D, C = 4500, 3077, 5
     rows, groups, few = _plan(N, D, C, dtype)
-    assert few and groups == 16 and -(-N // rows) > groups
+    assert few and groups == (64 if variant == "avx512" else 16) and -(-N // rows) > groups
     X, y, W, b, kw = _build("linear_softmax_loss", {}, rng, N, D, C, dtype, True)
     want = _reference_with_G("linear_softmax_loss", X, y, W, b, kw)
     assert_lossgrad_close(fastlin.linear_softmax_loss(X, y, W, b, **kw), want, X, W, dtype)
