@@ -52,21 +52,6 @@ template <class T>
 inline constexpr int64_t kClassChunk = kPanelWidth<T>;
 template <class T>
 inline constexpr int64_t kMaxFewClasses = 2 * kClassChunk<T>;
-// The blocks and row groups of the fused pass that runs these products
-// (FusedPlan): X_blk within kFewBlockBytes, at most kFewMaxGroups groups.
-// With AVX2, 1.5 MiB (128 float32 rows of D = 3072) and 16 groups: on Zen 3
-// (512 KiB of L2 a core) 128 rows ran the products at 65 GFLOP/s a core, 48
-// rows at 58, and 64 rows in 64 groups made TinyPlaces 6-8% slower on 2
-// cores. With AVX-512, 0.75 MiB (64 rows: X_blk and its panels fit the 2 MiB
-// of L2 of a Xeon core) and 64 groups, so that on many cores one that runs
-// behind leaves its later groups to the others: on a 16-core Xeon VM
-// (Emerald Rapids), TinyPlaces float32 on 16 threads ran 1.14-1.21x faster
-// than with 128 rows in up to 32 groups, and 1.22-1.28x faster than 128 rows
-// in 16 groups (softmax, svm, with dX; two runs), float64 (64 rows either
-// way) within noise.
-inline constexpr int64_t kFewBlockBytes = kVectorBytes == 64 ? int64_t(3) << 18 : int64_t(3) << 19;
-inline constexpr int64_t kFewMaxGroups = kVectorBytes == 64 ? 64 : 16;
-
 template <class T>
 inline int64_t class_vectors(int64_t C) {
     return (C + kLanes<T> - 1) / kLanes<T>;
@@ -82,6 +67,21 @@ template <class T>
 inline int64_t feature_panels_size(int64_t n, int64_t D) {
     return panel_count<T>(D) * n * kPanelWidth<T>;
 }
+
+// The blocks and row groups of the fused pass that runs these products
+// (FusedPlan): X_blk within kFewBlockBytes, at most kFewMaxGroups groups.
+// With AVX2, 1.5 MiB (128 float32 rows of D = 3072) and 16 groups: on Zen 3
+// (512 KiB of L2 a core) 128 rows ran the products at 65 GFLOP/s a core, 48
+// rows at 58, and 64 rows in 64 groups made TinyPlaces 6-8% slower on 2
+// cores. With AVX-512, 0.75 MiB (64 rows: X_blk and its panels fit the 2 MiB
+// of L2 of a Xeon core) and 64 groups, so that on many cores one that runs
+// behind leaves its later groups to the others: on a 16-core Xeon VM
+// (Emerald Rapids), TinyPlaces float32 on 16 threads ran 1.14-1.21x faster
+// than with 128 rows in 32 groups, and with 4-row tiles 1.22-1.28x faster
+// than 128 rows in 16 groups (softmax, svm, with dX; two runs); float64 (64
+// rows either way) within noise.
+inline constexpr int64_t kFewBlockBytes = kVectorBytes == 64 ? int64_t(3) << 18 : int64_t(3) << 19;
+inline constexpr int64_t kFewMaxGroups = kVectorBytes == 64 ? 64 : 16;
 
 // Calls f(R, i) for tiles of R = kTileRows rows (or classes) at i = 0,
 // kTileRows, ..., then once for the 1 to kTileRows - 1 left; R is a
