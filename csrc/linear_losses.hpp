@@ -32,8 +32,9 @@ struct LinearLossBatch {
     T* row_loss = nullptr;  // (N,) or null: the per-row losses of reduction "none"
 };
 
-// How the fused pass cuts its work: from the shapes only, never from the
-// thread count, so results are bit-identical for any number of threads.
+// How the fused pass cuts its work: from the shapes and the variant's
+// FewClassBlocks only, never from the thread count, so results are
+// bit-identical for any number of threads.
 //  - groups > 0: "row groups". The blocks of rows are dealt out, in order, to
 //    `groups` groups; each group runs its blocks one after the other on one
 //    thread into its own dW (and db) partial, and the partials are added in

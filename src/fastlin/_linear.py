@@ -15,9 +15,10 @@ written over the scores in place, then ``dW += G_blk.T @ X_blk``,
 ``db += G_blk.sum(0)`` and ``dX_blk = G_blk @ W`` while the block is still in
 cache. The ``(N, C)`` scores are never held in memory: beyond the inputs and
 outputs the memory is ``O(block x C)`` (and, for a small ``dW``, up to 16
-private partials of it, 32 MiB at most). How the work is cut depends on the
-shapes only, never on the thread count, so results are bit-for-bit the same
-for any number of threads (csrc/linear_losses.hpp, FusedPlan).
+private partials of it, 64 with AVX-512's few-class kernels, 32 MiB at most).
+How the work is cut depends on the shapes and the instruction-set variant
+only, never on the thread count, so results are bit-for-bit the same for any
+number of threads (csrc/linear_losses.hpp, FusedPlan).
 """
 
 from __future__ import annotations
