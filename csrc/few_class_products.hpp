@@ -41,8 +41,9 @@ namespace fastlin::FASTLIN_ISA {
 // float64.
 // A scores tile of 12 rows with AVX-512 (24 accumulators at C = 20 float32)
 // ran faster alone on one core of that Xeon, the block in cache (73-83
-// GFLOP/s against 62-77), but not in the fused pass: TinyPlaces on 16
-// threads 1.00x (14 rows 0.95x), on one thread 0.89x.
+// GFLOP/s against 62-77), but not in the fused pass: TinyPlaces float32 on
+// 16 threads 1.00x (14 rows 0.95x), on one thread 0.89x; float64, whose code
+// it does not change, 0.89x on 16 threads: within that VM's noise.
 inline constexpr int kTileRows = kVectorBytes == 64 ? 8 : 4;
 inline constexpr int kTileVectors = 3;
 template <class T>
