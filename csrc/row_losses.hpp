@@ -175,7 +175,12 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
                 store(g + c, select<V>(h > 0, squared ? h * (2 * gw) : splat<V>(gw), V{}));
             }
         });
-        if (g) g[y] = static_cast<T>(-(squared ? 2.0 : 1.0) * static_cast<double>(gw) * hsum(active));
+        // In T, without the conversions to double and back that lengthened
+        // each row's chain of dependent steps: the same bits, as a product
+        // of two floats is exact in double and was rounded to float once.
+        // Measured in one process, N = 200000, C = 20 float32: 1.05-1.07x
+        // faster on one and two threads, float64 1.00-1.02x.
+        if (g) g[y] = -((squared ? 2 * gw : gw) * hsum(active));
         return wy * static_cast<double>(hsum(loss));
     });
 }
