@@ -266,6 +266,22 @@ def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
             assert loss_ign[i] == loss[i] and G_ign[i].tobytes() == G[i].tobytes()
 
 
+@pytest.mark.parametrize("dtype, huge", [(np.float32, 2e38), (np.float64, 1e308)])
+def test_squared_hinge_with_huge_weights_matches_the_reference(dtype, huge):
+    # Twice the gradient's scale overflows the dtype: a row with no active
+    # class still has a zero gradient (not 0 * inf = NaN), an active one
+    # infinite entries, as the reference gives.
+    S = np.array([[5.0, 0.0, 0.0], [0.0, 0.0, -5.0]], dtype)
+    y = np.array([0, 0])
+    kw = dict(squared=True, sample_weight=np.full(2, huge), reduction="none")
+    loss, G = fastlin.svm_loss(S, y, **kw)
+    with np.errstate(over="ignore"):
+        loss_ref, G_ref = ref.svm_loss(S, y, **kw)
+    np.testing.assert_array_equal(loss, loss_ref)
+    np.testing.assert_array_equal(G, G_ref)
+    assert not G[0].any() and np.isinf(G[1, :2]).all()
+
+
 LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
 
 
