@@ -88,10 +88,8 @@ inline int64_t feature_panels_size(int64_t n, int64_t D) {
 inline constexpr int64_t kFewBlockBytes = kVectorBytes == 64 ? int64_t(3) << 18 : int64_t(3) << 19;
 inline constexpr int64_t kFewMaxGroups = kVectorBytes == 64 ? 64 : 16;
 
-// Calls f(R, i) for tiles of R = kTileRows rows (or classes) at i = 0,
-// kTileRows, ..., then once for the 1 to kTileRows - 1 left; R is a
-// std::integral_constant, so each tile height is its own compiled kernel
-// with its accumulators in registers.
+// f(R, i) for the height R = left of the last, partial tile (1 to R rows),
+// found at compile time: one kernel per height.
 template <int R, class F>
 inline void last_tile(int64_t left, int64_t i, F& f) {
     if constexpr (R > 0) {
@@ -100,6 +98,10 @@ inline void last_tile(int64_t left, int64_t i, F& f) {
     }
 }
 
+// Calls f(R, i) for tiles of R = kTileRows rows (or classes) at i = 0,
+// kTileRows, ..., then once for the 1 to kTileRows - 1 left; R is a
+// std::integral_constant, so each tile height is its own compiled kernel
+// with its accumulators in registers.
 template <class F>
 inline void for_each_tile(int64_t n, F&& f) {
     int64_t i = 0;

@@ -22,7 +22,6 @@ constexpr int64_t kMinParallelScores = 1 << 16;
 // 2-core Zen 3 VM 0.70-0.90x on one and two threads; on a 16-core Xeon VM
 // (Emerald Rapids) float32 0.79-1.01x on 16 threads, float64 0.89-1.16x,
 // 0.78-1.06x on one thread.
-
 template <class T, class Loss>
 double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
     const double denom = loss.denominator(b.N);
