@@ -4,6 +4,8 @@
 // serves rows shorter than a vector, so each kernel is written once.
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -50,9 +52,30 @@ template <class V>
 inline V splat(elem_t<V> x) {
     return x - V{};
 }
+// a > b ? a : b, as one max instruction: the compiler does not always see
+// that pattern (exp_nonpositive's clamp became a compare and a blend). Max
+// returns b where either is NaN, as the expression does, so the bits are
+// the same.
 template <class V>
 inline V vmax(V a, V b) {
-    return a > b ? a : b;
+    using T = elem_t<V>;
+    constexpr bool f32 = std::is_same_v<T, float>;
+    if constexpr (sizeof(V) == 16) {
+        if constexpr (f32) return __builtin_bit_cast(V, _mm_max_ps(__builtin_bit_cast(__m128, a), __builtin_bit_cast(__m128, b)));
+        else return __builtin_bit_cast(V, _mm_max_pd(__builtin_bit_cast(__m128d, a), __builtin_bit_cast(__m128d, b)));
+    } else if constexpr (sizeof(V) == 32) {
+        if constexpr (f32) return __builtin_bit_cast(V, _mm256_max_ps(__builtin_bit_cast(__m256, a), __builtin_bit_cast(__m256, b)));
+        else return __builtin_bit_cast(V, _mm256_max_pd(__builtin_bit_cast(__m256d, a), __builtin_bit_cast(__m256d, b)));
+    } else if constexpr (sizeof(V) == 64) {
+        // The maskz forms with every lane on: GCC 12's _mm512_max_ps warns
+        // of its own uninitialized placeholder.
+        if constexpr (f32)
+            return __builtin_bit_cast(V, _mm512_maskz_max_ps(0xffff, __builtin_bit_cast(__m512, a), __builtin_bit_cast(__m512, b)));
+        else
+            return __builtin_bit_cast(V, _mm512_maskz_max_pd(0xff, __builtin_bit_cast(__m512d, a), __builtin_bit_cast(__m512d, b)));
+    } else {
+        return a > b ? a : b;
+    }
 }
 template <class V>
 inline V select(mask_t<V> m, V a, V b) {
