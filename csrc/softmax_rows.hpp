@@ -25,13 +25,24 @@
 
 namespace fastlin::FASTLIN_ISA {
 
-// Rows of up to 3 full vectors go in lanes: beyond that two rows in
-// registers were as fast or faster. Measured on a Zen 3 core, AVX2, N =
-// 200000, ns a row in lanes against two rows in registers: float32 (W = 8)
-// C = 8: 14 / 30, C = 20: 25 / 33, C = 24: 31 / 34, C = 32: 39 / 39, C =
-// 48: 65 / 51; float64 (W = 4) C = 8: 31 / 41, C = 10: 34 / 39, C = 20:
-// 57 / 56, C = 24: 68 / 64.
-inline constexpr int kMaxLaneBlocks = 3;
+// Rows of up to kMaxLaneBlocks full vectors go in lanes; longer ones go two
+// rows in registers or in three sweeps, which were as fast or faster there
+// with the rows streaming from memory. Measured on a Zen 3 core, one
+// thread, ns a row in lanes against the other path (medians of alternating
+// runs):
+// - AVX2, rows in cache (N = 2000): float32 (W = 8) C = 25: 23 / 33, C =
+//   32: 26 / 33, C = 40: 32 / 38, C = 48: 38 / 42, C = 64: 49-67 / 53-74,
+//   C = 80: 59 / 59; float64 (W = 4) C = 13: 30 / 40, C = 20: 48-49 /
+//   61-62, C = 32: 60 / 65.
+// - AVX2, rows streaming (N = 200000): float32 C = 25: 38-43 / 51-53, C =
+//   33: 46-49 / 65-66, C = 40: 44-58 / 42-60 (0.95-1.04x), C = 48: 54-103
+//   / 48-70 (0.68-0.89x), C = 64: 0.59-0.63x; float64 C = 13: 33 / 43,
+//   C = 17: 53-54 / 80-82, C = 20: 44-58 / 51-71, C = 24: 52-68 / 56-80.
+//   So 5 blocks: float32 up to C = 40, float64 up to C = 20.
+// - The baseline (SSE2, W = 4 and 2): lanes beyond 3 blocks were slower,
+//   0.91-0.95x in cache (float32 C = 20 and 32, float64 C = 7 to 16).
+// - AVX-512 (W = 16 and 8) has not been measured beyond 3 blocks.
+inline constexpr int kMaxLaneBlocks = FASTLIN_ISA_LEVEL == 1 ? 5 : 3;
 template <class T>
 inline constexpr int64_t kMaxLaneColumns = kMaxLaneBlocks * kLanes<T>;
 
@@ -47,13 +58,18 @@ inline constexpr int64_t kMaxLaneColumns = kMaxLaneBlocks * kLanes<T>;
 //   process, N = 200000 float32: C = 20 1.16-1.22x faster, C = 13 1.11x,
 //   C = 24 1.12-1.30x; in cache (N = 2000, 20000) and in the fused pass
 //   unchanged. (A request a line over the whole next group measured
-//   slower, 1.03x.)
+//   slower, 1.03x.) Rows longer than kAskEndsRowBytes have lines between
+//   their ends that nothing asks for: for them, a request a line over the
+//   whole next group. Measured in lanes, N = 200000, one thread: float32
+//   C = 32 42 ns a row against 86 with the ends only, C = 50 70 against
+//   141; at C = 20 the lines were 0.95-0.99x.
 // - In the exp sweep of the three sweeps, each vector's place, R rows on.
 //   Measured at N = 20000, C = 1000: float32 1.20-1.34x faster, float64
 //   1.14-1.23x. Rows shorter than kAskAheadRowBytes go without
 //   (with_ask_ahead): the hardware's own prefetch keeps up with them, and
 //   the requests cost 3-5% (C = 40 float32, C = 20 float64).
 inline constexpr int64_t kAskAheadRowBytes = 256;
+inline constexpr int64_t kAskEndsRowBytes = 96;
 
 // f(std::true_type) for rows of n values of T long enough to ask ahead,
 // f(std::false_type) otherwise: decided once a row, not in its loop.
@@ -83,9 +99,15 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
     V col[kMaxLaneBlocks * W];  // col[j][r] = s[r][j], then exp, then the gradient
-    for (int r = 0; r < W; ++r) {  // the next group's rows
-        ask_ahead(s[r], g[r], 0, W * C);
-        ask_ahead(s[r], g[r], C - 1, W * C);
+    if (C * static_cast<int64_t>(sizeof(T)) <= kAskEndsRowBytes) {
+        for (int r = 0; r < W; ++r) {  // the next group's rows
+            ask_ahead(s[r], g[r], 0, W * C);
+            ask_ahead(s[r], g[r], C - 1, W * C);
+        }
+    } else {
+        constexpr int64_t line = 64 / sizeof(T);
+        for (int64_t c = 0; c < W * C; c += line) ask_ahead(s[0], g[0], c, W * C);
+        ask_ahead(s[0], g[0], W * C - 1, W * C);
     }
     auto column_blocks = [&](auto&& f) {
         for (int64_t j0 = 0; j0 < C; j0 += W) f(std::min<int64_t>(j0, C - W));

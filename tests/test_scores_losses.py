@@ -266,6 +266,32 @@ def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
             assert loss_ign[i] == loss[i] and G_ign[i].tobytes() == G[i].tobytes()
 
 
+# Row lengths around the edges of the paths of csrc/softmax_rows.hpp for
+# vectors of W = 2 to 16 lanes: below a vector (W - 1), one vector, and the
+# last length in lanes (3 W or 5 W, by instruction set) with the one after it.
+SOFTMAX_PATH_EDGES = [3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 24, 25, 40, 41, 48, 49]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("C", SOFTMAX_PATH_EDGES)
+def test_softmax_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
+    N = 37   # groups of 2 to 16 rows and a partial group after them
+    S = _scores(rng, N, C, dtype)
+    y = _labels(rng, N, C)
+    S[1] = 1e4
+    S[1, ::3] = -1e4                                       # huge logits
+    S[2, rng.permutation(C)[:C // 2]] = -np.inf            # masked classes...
+    S[2, y[2]] = 1.0                                       # ...but not the target
+    S[3] = 2.5                                             # all equal
+    S[4, y[4]] = 1e4                                       # certain: loss 0
+    for reduction in REDUCTIONS:
+        want = ref.softmax_loss(S, y, reduction=reduction)
+        got = fastlin.softmax_loss(S, y, reduction=reduction)
+        assert_loss_grad_close(got, want, dtype, grad_scale("softmax_loss", (S, y), {}, reduction))
+        if reduction == "none":
+            assert got[0][4] == 0 and np.isfinite(got[1]).all()
+
+
 @pytest.mark.parametrize("dtype, huge", [(np.float32, 2e38), (np.float64, 1e308)])
 def test_squared_hinge_with_huge_weights_matches_the_reference(dtype, huge):
     # Twice the gradient's scale overflows the dtype: a row with no active
