@@ -96,6 +96,15 @@ struct SvmLoss {
             return svm_weston_watkins_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g);
         return svm_crammer_singer_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g);
     }
+
+    // Crammer-Singer rows in groups (row_losses.hpp) where they fit lanes.
+    static constexpr int kRows = kLanes<T>;
+    bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g, double* loss) const {
+        if (o.variant != SvmVariant::crammer_singer || C < kLanes<T> || C > kMaxCrammerSingerLaneColumns<T>)
+            return false;
+        svm_crammer_singer_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs, g, loss);
+        return true;
+    }
 };
 
 // Squared loss of predictions P (N, K) against `target` (N, K).

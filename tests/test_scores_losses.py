@@ -266,14 +266,15 @@ def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
             assert loss_ign[i] == loss[i] and G_ign[i].tobytes() == G[i].tobytes()
 
 
-# Row lengths around the edges of the paths of csrc/softmax_rows.hpp for
-# vectors of W = 2 to 16 lanes: below a vector (W - 1), one vector, and the
-# last length in lanes (3 W or 5 W, by instruction set) with the one after it.
-SOFTMAX_PATH_EDGES = [3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 24, 25, 40, 41, 48, 49]
+# Row lengths around the edges of the row paths (csrc/softmax_rows.hpp,
+# csrc/row_losses.hpp) for vectors of W = 2 to 16 lanes: below a vector
+# (W - 1), one vector, and the last length in lanes (3 W or 5 W by
+# instruction set, 96 bytes for Crammer-Singer) with the one after it.
+ROW_PATH_EDGES = [3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 24, 25, 40, 41, 48, 49]
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-@pytest.mark.parametrize("C", SOFTMAX_PATH_EDGES)
+@pytest.mark.parametrize("C", ROW_PATH_EDGES)
 def test_softmax_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
     N = 37   # groups of 2 to 16 rows and a partial group after them
     S = _scores(rng, N, C, dtype)
@@ -290,6 +291,27 @@ def test_softmax_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, r
         assert_loss_grad_close(got, want, dtype, grad_scale("softmax_loss", (S, y), {}, reduction))
         if reduction == "none":
             assert got[0][4] == 0 and np.isfinite(got[1]).all()
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("C", ROW_PATH_EDGES)
+def test_crammer_singer_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
+    N = 37
+    S = rng.integers(-2, 3, size=(N, C)).astype(dtype)     # ties for the maximum
+    y = _labels(rng, N, C)
+    S[1] = -np.inf
+    S[1, y[1]] = 0.0                                        # no other class beats -inf
+    S[2, (y[2] + 1) % C] = np.nan                           # NaN loss, zero gradient
+    S[3] = 1e4
+    S[3, ::2] = -1e4
+    S[4, y[4]] = np.inf                                     # the target's own inf
+    for squared in (False, True):
+        kw = dict(variant="crammer_singer", squared=squared, reduction="none")
+        got = fastlin.svm_loss(S, y, **kw)
+        want = ref.svm_loss(S, y, **kw)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    assert np.isnan(got[0][2]) and not got[1][2].any()
 
 
 @pytest.mark.parametrize("dtype, huge", [(np.float32, 2e38), (np.float64, 1e308)])
