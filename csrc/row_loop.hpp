@@ -27,41 +27,40 @@ template <class T, class RowLoss>
 double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G, const double* sample_weight,
                       double scale, T* row_out, const RowLoss& loss) {
     double total = 0.0;
-    bool grouped = true;  // until rows() declines: it does so for every row
-    for (int64_t i = begin; i < end;) {
-        // Several rows at once where the loss offers it; the grouping depends
-        // on the rows' position only, never on the threads.
-        if constexpr (has_rows<T, RowLoss>::value) {
-            constexpr int R = RowLoss::kRows;
+    int64_t i = begin;
+    // Several rows at once where the loss offers it, until rows() declines
+    // (it does so for every row, by the options) or one row is left; the
+    // grouping depends on the rows' position only, never on the threads.
+    // The rows after go one by one in a loop of their own: the per-row
+    // losses ran 4-6% slower in one loop that also held the groups.
+    if constexpr (has_rows<T, RowLoss>::value) {
+        constexpr int R = RowLoss::kRows;
+        while (end - i > 1) {
             const int n = static_cast<int>(std::min<int64_t>(R, end - i));
-            if (grouped && n > 1) {
-                const T* s[R];
-                T* g[R];
-                double sw[R], gs[R], li[R];
-                for (int r = 0; r < n; ++r) {
-                    s[r] = S + (i + r - begin) * C;
-                    g[r] = G ? G + (i + r - begin) * C : nullptr;
-                    sw[r] = sample_weight ? sample_weight[i + r] : 1.0;
-                    gs[r] = sw[r] * scale;
-                }
-                grouped = loss.rows(i, n, s, gs, g, li);
-                if (grouped) {
-                    for (int r = 0; r < n; ++r) {
-                        const double term = sw[r] * li[r];
-                        if (row_out) row_out[i + r - begin] = static_cast<T>(term);
-                        total += term;
-                    }
-                    i += n;
-                    continue;
-                }
+            const T* s[R];
+            T* g[R];
+            double sw[R], gs[R], li[R];
+            for (int r = 0; r < n; ++r) {
+                s[r] = S + (i + r - begin) * C;
+                g[r] = G ? G + (i + r - begin) * C : nullptr;
+                sw[r] = sample_weight ? sample_weight[i + r] : 1.0;
+                gs[r] = sw[r] * scale;
             }
+            if (!loss.rows(i, n, s, gs, g, li)) break;
+            for (int r = 0; r < n; ++r) {
+                const double term = sw[r] * li[r];
+                if (row_out) row_out[i + r - begin] = static_cast<T>(term);
+                total += term;
+            }
+            i += n;
         }
+    }
+    for (; i < end; ++i) {
         const int64_t r = i - begin;
         const double sw = sample_weight ? sample_weight[i] : 1.0;
         const double li = sw * loss(i, S + r * C, sw * scale, G ? G + r * C : nullptr);
         if (row_out) row_out[r] = static_cast<T>(li);
         total += li;
-        ++i;
     }
     return total;
 }
