@@ -59,6 +59,7 @@ inline V splat(elem_t<V> x) {
 template <class V>
 inline V vmax(V a, V b) {
     using T = elem_t<V>;
+    static_assert(std::is_floating_point_v<T>, "vmax is for float and double lanes");
     constexpr bool f32 = std::is_same_v<T, float>;
     if constexpr (sizeof(V) == 16) {
         if constexpr (f32) return __builtin_bit_cast(V, _mm_max_ps(__builtin_bit_cast(__m128, a), __builtin_bit_cast(__m128, b)));
