@@ -305,12 +305,14 @@ inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_
 // float64 C = 8 1.15-1.20x, C = 12 1.09-1.17x; longer rows in lanes were
 // slower (float32 C = 40 0.82-0.92x, float64 C = 20 0.80-0.97x). On the
 // baseline (SSE2, one thread): float32 C = 8 1.08x, C = 20 0.95x, float64
-// C = 4 1.53x, C = 12 1.43x.
+// C = 4 1.53x, C = 12 1.43x. AVX-512 (W = 16 and 8) has not been measured:
+// there the rows go one by one, as before (0: none in lanes).
 template <class T>
-inline constexpr int64_t kMaxCrammerSingerLaneColumns = kAskEndsRowBytes / static_cast<int64_t>(sizeof(T));
+inline constexpr int64_t kMaxCrammerSingerLaneColumns =
+    FASTLIN_ISA_LEVEL == 2 ? 0 : kAskEndsRowBytes / static_cast<int64_t>(sizeof(T));
 
-// Rows s[0..n) (1 <= n <= kLanes<T>) of Crammer-Singer, W <= C <=
-// kMaxCrammerSingerLaneColumns: searched in lanes, then finished row by row.
+// Rows s[0..n) (1 <= n <= kLanes<T>) of Crammer-Singer of W <= C values,
+// up to kAskEndsRowBytes: searched in lanes, then finished row by row.
 template <class T>
 inline void svm_crammer_singer_rows(int n, const T* const* s, int64_t C, const int64_t* y,
                                     const double* class_weight, double margin, bool squared, const double* gscale,
@@ -329,7 +331,7 @@ inline void svm_crammer_singer_rows(int n, const T* const* s, int64_t C, const i
         // Cleared by whole vectors, the last one overlapping, in a loop of
         // fixed length: a loop over C became a rep stos, which starts slowly
         // (a third of the time at C = 20).
-        constexpr int max_vectors = (kMaxCrammerSingerLaneColumns<T> + W - 1) / W;
+        constexpr int max_vectors = (kAskEndsRowBytes / static_cast<int64_t>(sizeof(T)) + W - 1) / W;
         if (g[r])
             for (int k = 0; k < max_vectors; ++k)
                 if (k * W < C) store(g[r] + std::min<int64_t>(k * W, C - W), V{});
