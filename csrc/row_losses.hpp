@@ -203,12 +203,10 @@ inline double svm_crammer_singer_finish(T sy, T mx, int64_t jmax, int64_t C, int
                                         double margin, bool squared, double gscale, T* g) {
     const T h = hinge(Vec<T, 1>{mx - sy + static_cast<T>(margin)})[0];
     const double wy = class_weight ? class_weight[y] : 1.0;
-    if (g) {
-        if (h > 0 && jmax < C) {  // h > 0 needs a finite or +inf maximum, found at jmax
-            const T gc = static_cast<T>(gscale * wy * (squared ? 2.0 * h : 1.0));
-            g[jmax] = gc;
-            g[y] = -gc;
-        }
+    if (g && h > 0 && jmax < C) {  // h > 0 needs a finite or +inf maximum, found at jmax
+        const T gc = static_cast<T>(gscale * wy * (squared ? 2.0 * h : 1.0));
+        g[jmax] = gc;
+        g[y] = -gc;
     }
     return wy * (squared ? static_cast<double>(h) * h : static_cast<double>(h));
 }
@@ -266,19 +264,13 @@ inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_
                                                elem_t<V>* sy, elem_t<V>* mx, int64_t* jmax) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
-    for (int r = 0; r < W; ++r) {  // the next group's rows (not the gradient's: 0.93x)
-        ask_ahead<T>(s[r], nullptr, 0, W * C);
-        ask_ahead<T>(s[r], nullptr, C - 1, W * C);
-    }
+    T* const no_gradient[W] = {};  // not the gradient's rows ahead: 0.93x
+    ask_for_next_group<W>(s, no_gradient, C);
     V label;
     for (int r = 0; r < W; ++r) label[r] = static_cast<T>(y[r]);
     V m = splat<V>(-std::numeric_limits<T>::infinity()), at = splat<V>(static_cast<T>(C)), target{};
     mask_t<V> any_nan = splat<V>(0) != splat<V>(0);
-    for (int64_t j0 = 0; j0 < C; j0 += W) {
-        const int64_t c0 = std::min<int64_t>(j0, C - W);
-        V block[W];
-        for (int r = 0; r < W; ++r) block[r] = load<V>(s[r] + c0);
-        transpose(block);
+    for_each_transposed_block<V>(s, C, [&](int64_t c0, const V* block) {
         const V label_in_block = label - static_cast<T>(c0);
         for (int l = 0; l < W; ++l) {
             const V sc = block[l];
@@ -289,7 +281,7 @@ inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_
             any_nan |= other & (sc != sc);
             target = select<V>(other, target, sc);
         }
-    }
+    });
     m = select<V>(any_nan, splat<V>(std::numeric_limits<T>::quiet_NaN()), m);
     for (int r = 0; r < W; ++r) {
         sy[r] = target[r];
@@ -321,10 +313,8 @@ inline void svm_crammer_singer_rows(int n, const T* const* s, int64_t C, const i
     const T* sp[W];
     int64_t yp[W], jmax[W];
     T sy[W], mx[W];
-    for (int l = 0; l < W; ++l) {  // a short group repeats its last row
-        sp[l] = s[std::min(l, n - 1)];
-        yp[l] = y[std::min(l, n - 1)];
-    }
+    fill_lanes<W>(n, s, sp);
+    fill_lanes<W>(n, y, yp);
     using V = Vec<T, W>;
     svm_crammer_singer_search_in_lanes<V>(sp, C, yp, sy, mx, jmax);
     for (int r = 0; r < n; ++r) {

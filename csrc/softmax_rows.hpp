@@ -86,6 +86,54 @@ inline void ask_ahead(const T* s, const T* g, int64_t c, int64_t ahead) {
     if (g) __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(g + c) + step), 1);
 }
 
+// The helpers of the kernels in lanes (W rows at once, one row per lane):
+//
+// The next group's rows s[r] and gradient rows g[r] (null: none), asked
+// for as described above. Always inlined: GCC counts a prefetch as no side
+// effect, so a function of prefetches alone that it did not inline was found
+// to do nothing and its call was dropped (0.7-0.9x, every request gone).
+template <int W, class T>
+[[gnu::always_inline]] inline void ask_for_next_group(const T* const* s, T* const* g, int64_t C) {
+    if (C * static_cast<int64_t>(sizeof(T)) <= kAskEndsRowBytes) {
+        for (int r = 0; r < W; ++r) {
+            ask_ahead(s[r], g[r], 0, W * C);
+            ask_ahead(s[r], g[r], C - 1, W * C);
+        }
+    } else {
+        constexpr int64_t line = 64 / sizeof(T);
+        for (int64_t c = 0; c < W * C; c += line) ask_ahead(s[0], g[0], c, W * C);
+        ask_ahead(s[0], g[0], W * C - 1, W * C);
+    }
+}
+
+// f(c0) for the column blocks c0 = 0, W, 2W, ... of rows of C >= W values,
+// the last at C - W, overlapping the block before when W does not divide C.
+template <int W, class F>
+inline void for_each_column_block(int64_t C, F&& f) {
+    for (int64_t j0 = 0; j0 < C; j0 += W) f(std::min<int64_t>(j0, C - W));
+}
+
+// f(c0, block) for each column block of the W rows s[r], transposed:
+// block[l][r] = s[r][c0 + l].
+template <class V, class F>
+inline void for_each_transposed_block(const elem_t<V>* const* s, int64_t C, F&& f) {
+    constexpr int W = lanes<V>;
+    for_each_column_block<W>(C, [&](int64_t c0) {
+        V block[W];
+        for (int r = 0; r < W; ++r) block[r] = load<V>(s[r] + c0);
+        transpose(block);
+        f(c0, block);
+    });
+}
+
+// A group of 1 <= n <= W rows as a full one: lane l takes row min(l, n - 1),
+// so the other lanes repeat the last row (the same values, computed and
+// written again).
+template <int W, class P>
+inline void fill_lanes(int n, const P* in, P* out) {
+    for (int l = 0; l < W; ++l) out[l] = in[std::min(l, n - 1)];
+}
+
 // W rows (W = lanes<V>), row r from s[r] (C values, W <= C <=
 // kMaxLaneBlocks * W), gradient to g[r] (g[0] null: none). Columns are
 // transposed in W at a time, the last block overlapping the one before when
@@ -99,19 +147,7 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
     V col[kMaxLaneBlocks * W];  // col[j][r] = s[r][j], then exp, then the gradient
-    if (C * static_cast<int64_t>(sizeof(T)) <= kAskEndsRowBytes) {
-        for (int r = 0; r < W; ++r) {  // the next group's rows
-            ask_ahead(s[r], g[r], 0, W * C);
-            ask_ahead(s[r], g[r], C - 1, W * C);
-        }
-    } else {
-        constexpr int64_t line = 64 / sizeof(T);
-        for (int64_t c = 0; c < W * C; c += line) ask_ahead(s[0], g[0], c, W * C);
-        ask_ahead(s[0], g[0], W * C - 1, W * C);
-    }
-    auto column_blocks = [&](auto&& f) {
-        for (int64_t j0 = 0; j0 < C; j0 += W) f(std::min<int64_t>(j0, C - W));
-    };
+    ask_for_next_group<W>(s, g, C);
     V label, gs;
     for (int r = 0; r < W; ++r) {
         label[r] = static_cast<T>(y[r]);
@@ -127,10 +163,7 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
     // row against 21.5; softmax_loss N = 200000, C = 20 float32 1.13x
     // faster on two threads, float64 C = 8 1.10x.
     V m = splat<V>(-std::numeric_limits<T>::infinity()), target{};
-    column_blocks([&](int64_t c0) {
-        V block[W];
-        for (int r = 0; r < W; ++r) block[r] = load<V>(s[r] + c0);
-        transpose(block);
+    for_each_transposed_block<V>(s, C, [&](int64_t c0, const V* block) {
         const V label_in_block = label - static_cast<T>(c0);
         for (int l = 0; l < W; ++l) {
             col[c0 + l] = block[l];
@@ -148,7 +181,7 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
     for (int r = 0; r < W; ++r) loss[r] = (static_cast<double>(m[r]) - target[r]) + log_sum[r];
     if (!g[0]) return;
     const V p_scale = gs / sum;
-    column_blocks([&](int64_t c0) {
+    for_each_column_block<W>(C, [&](int64_t c0) {
         const V label_in_block = label - static_cast<T>(c0);
         V block[W];
         for (int l = 0; l < W; ++l)
@@ -276,19 +309,14 @@ inline void softmax_plain_rows(int n, const T* const* s, int64_t C, const int64_
     constexpr int W = kLanes<T>;
     if (C >= W && C <= kMaxLaneColumns<T>) {
         if (n == W) return softmax_rows_in_lanes<Vec<T, W>>(s, C, y, gscale, g, loss);
-        // A group of fewer than W rows fills the other lanes with its last
-        // row: the same values, computed and written again.
         const T* sp[W];
         T* gp[W];
         int64_t yp[W];
         double gsp[W], lp[W];
-        for (int l = 0; l < W; ++l) {
-            const int r = std::min(l, n - 1);
-            sp[l] = s[r];
-            gp[l] = g[r];
-            yp[l] = y[r];
-            gsp[l] = gscale[r];
-        }
+        fill_lanes<W>(n, s, sp);
+        fill_lanes<W>(n, g, gp);
+        fill_lanes<W>(n, y, yp);
+        fill_lanes<W>(n, gscale, gsp);
         softmax_rows_in_lanes<Vec<T, W>>(sp, C, yp, gsp, gp, lp);
         std::copy(lp, lp + n, loss);
         return;
