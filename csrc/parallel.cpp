@@ -30,22 +30,32 @@ int default_num_threads() {
     return n ? static_cast<int>(n) : 1;
 }
 
-// Spins (with the CPU's pause hint) until done() holds or kSpin has passed,
+// Spins (with the CPU's pause hint) until done() holds or `spin` has passed,
 // before blocking on a condition variable: waking a blocked thread took
-// 0.3-0.5 ms on this VM when its core had gone idle (measured: N=256 fused
-// pass on 2 threads, 1.35 ms for the first calls after a pause, 0.9 ms once
-// warm, 1.25 ms on one thread), and a job's parts and consecutive calls
-// follow each other within microseconds. The spin is short, so that idle
-// workers do not keep a core from other work for long (OpenMP and OpenBLAS
-// spin for much longer).
+// 0.3-0.5 ms on this VM when its core had gone idle, and a job's parts and
+// consecutive calls follow each other within microseconds.
+//
+// An idle worker spins for kIdleSpin, a caller waiting for the tasks that
+// workers are still running for kDrainSpin. Both were 100 us, and calls of a
+// few hundred microseconds fell into a state that fed itself: a worker woken
+// late took a task, the caller waited for it past its spin and slept, and
+// by the time the caller was awake again the worker had slept too, so the
+// next call started with a wake-up. Measured (the fused pass at N = 256,
+// float32, 2 threads, timed as the benchmark report does, 48 medians each):
+// 0.64-0.75 ms in the good state, 1.0-1.4 ms in that one (9 of 48 with 100
+// us spins, 1 of 48 with these), 1.2 ms on one thread. A caller waits for at
+// most one task a worker, so its spin is bounded by a task's length; an idle
+// worker gives its core back after 1 ms, still far sooner than OpenMP and
+// OpenBLAS do.
+constexpr std::chrono::microseconds kIdleSpin{1000}, kDrainSpin{5000};
+
 template <class Done>
-void spin_until(Done done) {
-    constexpr auto kSpin = std::chrono::microseconds(100);
+void spin_until(std::chrono::microseconds spin, Done done) {
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
         if (done()) return;
         __builtin_ia32_pause();
-        if (i % 64 == 63 && std::chrono::steady_clock::now() - start > kSpin) return;
+        if (i % 64 == 63 && std::chrono::steady_clock::now() - start > spin) return;
     }
 }
 
@@ -85,7 +95,7 @@ struct Pool {
         std::unique_lock<std::mutex> lk(m);
         for (;;) {
             lk.unlock();
-            spin_until([&] { return generation.load() != seen; });
+            spin_until(kIdleSpin, [&] { return generation.load() != seen; });
             lk.lock();
             wake.wait(lk, [&] { return generation != seen && index < wanted_workers; });
             seen = generation;
@@ -119,7 +129,7 @@ struct Pool {
         lk.lock();
         open = false;
         lk.unlock();
-        spin_until([&] { return in_drain.load() == 0; });
+        spin_until(kDrainSpin, [&] { return in_drain.load() == 0; });
         lk.lock();
         done.wait(lk, [&] { return in_drain == 0; });
     }
