@@ -89,12 +89,16 @@ struct SvmLoss {
     int64_t C;
     SvmOptions o;
     const double* sample_weight = o.weights.sample_weight;
+    // Crammer-Singer's gradient rows by streamed stores (row_losses.hpp); the
+    // scores kernels set it for large outputs.
+    bool stream_gradient = false;
 
     double denominator(int64_t N) const { return check_labels_and_count(y, N, C, o.weights, false, 0); }
     double operator()(int64_t i, const T* s, double gs, T* g) const {
         if (o.variant == SvmVariant::weston_watkins)
             return svm_weston_watkins_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g);
-        return svm_crammer_singer_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g);
+        return svm_crammer_singer_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g,
+                                      stream_gradient);
     }
 
     // Crammer-Singer rows in groups (row_losses.hpp) where they fit lanes.

@@ -46,6 +46,25 @@ template <class V>
 inline void store(elem_t<V>* p, V v) {
     __builtin_memcpy(p, &v, sizeof v);
 }
+// A store that goes around the caches (no read of the line first); p must be
+// aligned to the vector's size.
+template <class V>
+inline void stream(elem_t<V>* p, V v) {
+    constexpr bool f = std::is_same_v<elem_t<V>, float>;
+    if constexpr (sizeof(V) == 16) {
+        if constexpr (f) _mm_stream_ps(p, (__m128)v); else _mm_stream_pd(p, (__m128d)v);
+#if FASTLIN_ISA_LEVEL >= 1
+    } else if constexpr (sizeof(V) == 32) {
+        if constexpr (f) _mm256_stream_ps(p, (__m256)v); else _mm256_stream_pd(p, (__m256d)v);
+#endif
+#if FASTLIN_ISA_LEVEL >= 2
+    } else if constexpr (sizeof(V) == 64) {
+        if constexpr (f) _mm512_stream_ps(p, (__m512)v); else _mm512_stream_pd(p, (__m512d)v);
+#endif
+    } else {
+        static_assert(sizeof(V) == 0, "stream: a full vector of float or double");
+    }
+}
 // x - 0 rather than 0 + x: exact for every x (0 + -0 is +0), so it compiles
 // to a bare broadcast.
 template <class V>

@@ -314,6 +314,38 @@ def test_crammer_singer_on_the_edges_of_its_row_paths_matches_the_reference(C, d
     assert np.isnan(got[0][2]) and not got[1][2].any()
 
 
+@pytest.mark.parametrize("dtype, N", [(np.float32, 3200), (np.float64, 1600)])
+def test_crammer_singer_with_a_gradient_too_large_for_cache_matches_the_reference(dtype, N, rng):
+    # From 12 MiB of gradient on, rows of 1000 classes are written around the
+    # caches (stream_two_entry_row): every entry must still be the
+    # reference's, zeros included, for each kind of row.
+    C = 1000
+    assert N * C * np.dtype(dtype).itemsize >= 12 << 20
+    S = rng.integers(-3, 4, size=(N, C)).astype(dtype)     # ties for the maximum
+    y = _labels(rng, N, C)
+    S[1] = -np.inf
+    S[1, y[1]] = 0.0                                        # no other class beats -inf
+    S[2, (y[2] + 1) % C] = np.nan                           # NaN loss, zero gradient
+    S[3, y[3]] = 100.0                                      # inside the margin: no gradient
+    S[4, C - 1], y[4] = 50.0, 0                             # the maximum in the last vector
+    S[5, 0], y[5] = 50.0, C - 1                             # the maximum first, the target last
+    w = rng.uniform(0.5, 2.0, N)
+    w[::7] = 0.0                                            # zero-weighted rows: entries of +-0
+    for squared in (False, True):
+        for weights in (None, w):
+            kw = dict(variant="crammer_singer", squared=squared, reduction="none", sample_weight=weights)
+            got = fastlin.svm_loss(S, y, **kw)
+            want = ref.svm_loss(S, y, **kw)
+            np.testing.assert_array_equal(np.signbit(got[1]), np.signbit(want[1]))
+            np.testing.assert_array_equal(got[1] != 0, want[1] != 0)
+            if weights is None:
+                np.testing.assert_array_equal(got[0], want[0])
+                np.testing.assert_array_equal(got[1], want[1])
+            else:  # the weights enter in another order than the reference's: last bits
+                assert_loss_grad_close(got, want, dtype)
+    assert not got[1][[1, 2, 3]].any() and got[1][4, C - 1] > 0 and got[1][5, 0] > 0
+
+
 @pytest.mark.parametrize("dtype, huge", [(np.float32, 2e38), (np.float64, 1e308)])
 def test_squared_hinge_with_huge_weights_matches_the_reference(dtype, huge):
     # Twice the gradient's scale overflows the dtype: a row with no active
