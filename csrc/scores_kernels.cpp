@@ -55,12 +55,15 @@ double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
 // and its rows (beyond the lanes' reach) are cheap to search: with plain
 // stores the time is that of moving the gradient through the caches, each
 // line read before it is written. Streamed stores skip that read. Measured
-// in one process, N = 20000, C = 1000 (80 MB float32, 160 MB float64): 1.33x
-// faster on two threads, 1.34-1.37x on one, in both dtypes. The same for
+// in one process, N = 20000, C = 1000 (80 MB float32, 160 MB float64):
+// 1.32-1.45x faster on two threads and on one, in both dtypes. The same for
 // svm Weston-Watkins made it slower, its rows being more work: 0.87-1.04x
 // with the row streamed as its sweep computes it, from a row in cache, or by
 // a second sweep that folds in the target's entry; so did streaming the
 // chunks of every loss from a buffer (0.70-0.90x, see above).
+// The rows searched in lanes (up to 96 bytes) keep plain stores: streamed
+// by 16 bytes (their rows are not whole 32-byte vectors) they ran 0.75-0.95x
+// (float32 C = 8 and 20, float64 C = 12, N = 200000).
 // From 12 MiB on, where it measured faster every time: float32 N = 4000,
 // 6000, 8000 and 12000 (C = 1000) 1.29-1.45x, float64 N = 2000 1.12-1.33x
 // (one run of N = 8000 said 0.97-1.01x, a second 1.41-1.45x). Below, it
