@@ -59,8 +59,10 @@ double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
 // 1.32-1.45x faster on two threads and on one, in both dtypes. The same for
 // svm Weston-Watkins made it slower, its rows being more work: 0.87-1.04x
 // with the row streamed as its sweep computes it, from a row in cache, or by
-// a second sweep that folds in the target's entry; so did streaming the
-// chunks of every loss from a buffer (0.70-0.90x, see above).
+// a second sweep that folds in the target's entry; so did softmax's rows of
+// C = 1000 with the exps kept in cache and the scaled row streamed
+// (0.87-1.04x), and streaming the chunks of every loss from a buffer
+// (0.70-0.90x, see above).
 // The rows searched in lanes (up to 96 bytes) keep plain stores: streamed
 // by 16 bytes (their rows are not whole 32-byte vectors) they ran 0.75-0.95x
 // (float32 C = 8 and 20, float64 C = 12, N = 200000).
