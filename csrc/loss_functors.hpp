@@ -101,11 +101,16 @@ struct SvmLoss {
                                       stream_gradient);
     }
 
-    // Crammer-Singer rows in groups (row_losses.hpp) where they fit lanes.
+    // Rows in groups, one row per lane (row_losses.hpp), where they fit.
     static constexpr int kRows = kLanes<T>;
     bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g, double* loss) const {
-        if (o.variant != SvmVariant::crammer_singer || C < kLanes<T> || C > kMaxCrammerSingerLaneColumns<T>)
-            return false;
+        if (C < kLanes<T>) return false;
+        if (o.variant == SvmVariant::weston_watkins) {
+            if (C > kMaxWestonWatkinsLaneColumns<T>) return false;
+            svm_weston_watkins_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs, g, loss);
+            return true;
+        }
+        if (C > kMaxCrammerSingerLaneColumns<T>) return false;
         svm_crammer_singer_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs, g, loss);
         return true;
     }

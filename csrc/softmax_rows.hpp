@@ -134,6 +134,24 @@ inline void fill_lanes(int n, const P* in, P* out) {
     for (int l = 0; l < W; ++l) out[l] = in[std::min(l, n - 1)];
 }
 
+// kernel(s, y, gscale, g, loss) over a full group of W rows made of the
+// n <= W given (fill_lanes), keeping the n losses; a full group straight.
+template <int W, class T, class Kernel>
+inline void as_full_group(int n, const T* const* s, const int64_t* y, const double* gscale, T* const* g,
+                          double* loss, Kernel&& kernel) {
+    if (n == W) return kernel(s, y, gscale, g, loss);
+    const T* sp[W];
+    T* gp[W];
+    int64_t yp[W];
+    double gsp[W], lp[W];
+    fill_lanes<W>(n, s, sp);
+    fill_lanes<W>(n, g, gp);
+    fill_lanes<W>(n, y, yp);
+    fill_lanes<W>(n, gscale, gsp);
+    kernel(sp, yp, gsp, gp, lp);
+    std::copy(lp, lp + n, loss);
+}
+
 // W rows (W = lanes<V>), row r from s[r] (C values, W <= C <=
 // kMaxLaneBlocks * W), gradient to g[r] (g[0] null: none). Columns are
 // transposed in W at a time, the last block overlapping the one before when
@@ -308,18 +326,9 @@ inline void softmax_plain_rows(int n, const T* const* s, int64_t C, const int64_
                                T* const* g, double* loss) {
     constexpr int W = kLanes<T>;
     if (C >= W && C <= kMaxLaneColumns<T>) {
-        if (n == W) return softmax_rows_in_lanes<Vec<T, W>>(s, C, y, gscale, g, loss);
-        const T* sp[W];
-        T* gp[W];
-        int64_t yp[W];
-        double gsp[W], lp[W];
-        fill_lanes<W>(n, s, sp);
-        fill_lanes<W>(n, g, gp);
-        fill_lanes<W>(n, y, yp);
-        fill_lanes<W>(n, gscale, gsp);
-        softmax_rows_in_lanes<Vec<T, W>>(sp, C, yp, gsp, gp, lp);
-        std::copy(lp, lp + n, loss);
-        return;
+        return as_full_group<W>(n, s, y, gscale, g, loss, [&](auto s_, auto y_, auto gs_, auto g_, auto loss_) {
+            softmax_rows_in_lanes<Vec<T, W>>(s_, C, y_, gs_, g_, loss_);
+        });
     }
     with_row_vector<T>(C, [&](auto v) {
         using V = decltype(v);

@@ -314,6 +314,36 @@ def test_crammer_singer_on_the_edges_of_its_row_paths_matches_the_reference(C, d
     assert np.isnan(got[0][2]) and not got[1][2].any()
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("C", ROW_PATH_EDGES)
+def test_weston_watkins_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
+    # Short float32 rows run in lanes (csrc/row_losses.hpp), others one by
+    # one: each must match the reference, and a row alone must give the bits
+    # it gives among others (a short group repeats its last row).
+    N = 37
+    S = rng.integers(-2, 3, size=(N, C)).astype(dtype)     # margins of exactly 0
+    y = _labels(rng, N, C)
+    S[1] = 1e4
+    S[1, ::2] = -1e4
+    S[2, (y[2] + 1) % C] = np.nan                           # NaN loss, no gradient there
+    S[3, y[3]] = 100.0                                      # every margin met
+    w = rng.uniform(0.5, 2.0, N)
+    cw = rng.uniform(0.5, 2.0, C)
+    for squared in (False, True):
+        for kw in (dict(), dict(sample_weight=w, weight=cw)):
+            kw = dict(kw, squared=squared, reduction="none")
+            got = fastlin.svm_loss(S, y, **kw)
+            want = ref.svm_loss(S, y, **kw)
+            assert_loss_grad_close(got, want, dtype)
+            np.testing.assert_array_equal(got[1] != 0, want[1] != 0)
+            for i in (0, 3, N - 1):
+                one = {k: (v[i:i + 1] if k == "sample_weight" else v) for k, v in kw.items()}
+                alone = fastlin.svm_loss(S[i:i + 1], y[i:i + 1], **one)
+                assert alone[0].tobytes() == got[0][i:i + 1].tobytes()
+                assert alone[1].tobytes() == got[1][i:i + 1].tobytes()
+    assert np.isnan(got[0][2]) and not got[1][3].any()
+
+
 @pytest.mark.parametrize("dtype, N", [(np.float32, 3200), (np.float64, 1600)])
 def test_crammer_singer_with_a_gradient_too_large_for_cache_matches_the_reference(dtype, N, rng):
     # From 12 MiB of gradient on, rows of 1000 classes are written around the
