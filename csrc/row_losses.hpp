@@ -217,9 +217,10 @@ inline void svm_weston_watkins_rows_in_lanes(const elem_t<V>* const* s, int64_t 
     });
     const T mg = static_cast<T>(margin);
     V sum{}, active{};
-    for (int64_t j = 0; j < C; ++j) {
+    T column = 0;  // j as T, counted rather than converted each column
+    for (int64_t j = 0; j < C; ++j, column += 1) {
         // (s_j - s_y) + margin, in that order, as svm_weston_watkins_row.
-        const V h = select<V>(label != static_cast<T>(j), hinge<V>((col[j] - sy) + mg), V{});
+        const V h = select<V>(label != column, hinge<V>((col[j] - sy) + mg), V{});
         sum += squared ? h * h : h;
         active += select<V>(h > 0, squared ? h : splat<V>(1), V{});
         col[j] = select<V>(h > 0, squared ? h * (2 * gw) : gw, V{});

@@ -80,8 +80,8 @@ struct ScoresRunner {
     }
     template <class T>
     static double run(const ScoresBatch<T>& b, SvmLoss<T> loss, Reduction r) {
-        loss.stream_gradient = b.dS && b.N * b.C * int64_t(sizeof(T)) >= kStreamedGradientBytes &&
-                               can_stream_rows(b.dS, b.C);
+        loss.stream_gradient = loss.o.variant == SvmVariant::crammer_singer && b.dS &&
+                               b.N * b.C * int64_t(sizeof(T)) >= kStreamedGradientBytes && can_stream_rows(b.dS, b.C);
         return run_scores_loss(b, loss, r);
     }
 };

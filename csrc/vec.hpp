@@ -50,19 +50,15 @@ inline void store(elem_t<V>* p, V v) {
 // aligned to the vector's size.
 template <class V>
 inline void stream(elem_t<V>* p, V v) {
-    constexpr bool f = std::is_same_v<elem_t<V>, float>;
+    constexpr bool f32 = std::is_same_v<elem_t<V>, float>;
     if constexpr (sizeof(V) == 16) {
-        if constexpr (f) _mm_stream_ps(p, (__m128)v); else _mm_stream_pd(p, (__m128d)v);
-#if FASTLIN_ISA_LEVEL >= 1
+        if constexpr (f32) _mm_stream_ps(p, __builtin_bit_cast(__m128, v));
+        else _mm_stream_pd(p, __builtin_bit_cast(__m128d, v));
     } else if constexpr (sizeof(V) == 32) {
-        if constexpr (f) _mm256_stream_ps(p, (__m256)v); else _mm256_stream_pd(p, (__m256d)v);
-#endif
-#if FASTLIN_ISA_LEVEL >= 2
-    } else if constexpr (sizeof(V) == 64) {
-        if constexpr (f) _mm512_stream_ps(p, (__m512)v); else _mm512_stream_pd(p, (__m512d)v);
-#endif
+        if constexpr (f32) _mm256_stream_ps(p, __builtin_bit_cast(__m256, v));
+        else _mm256_stream_pd(p, __builtin_bit_cast(__m256d, v));
     } else {
-        static_assert(sizeof(V) == 0, "stream: a full vector of float or double");
+        static_assert(sizeof(V) == 16 || sizeof(V) == 32, "stream: a vector of 16 or 32 bytes");
     }
 }
 // x - 0 rather than 0 + x: exact for every x (0 + -0 is +0), so it compiles
