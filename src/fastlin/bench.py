@@ -273,12 +273,12 @@ def median_time(fn, repeats: int, budget_s: float = math.inf, min_repeat_s: floa
     until ``warmup_s`` has passed (at least the first call): right after
     the pause before each contender, short calls run slower for a while,
     and the first call alone was too little warm-up (measured in the
-    report's own loop, fastlin float32 on 2 cores, three runs: one image
-    19-31 us without, 13.9-14.8 us with 50 ms of calls; N = 256 602-958 us
-    against 595-600). Each repeat then loops over enough calls to last
-    ``min_repeat_s`` so that microsecond calls are not lost in the clock's
-    resolution. At most ``repeats`` repeats, and no new one once
-    ``budget_s`` has been spent (at least one is always timed).
+    report's own loop, fastlin float32 on 2 cores, two sets of three runs
+    an hour apart: one image 19-31 us without, 13.9-23.2 us with 50 ms of
+    calls; N = 256 602-958 us against 568-748). Each repeat then loops over
+    enough calls to last ``min_repeat_s`` so that microsecond calls are not
+    lost in the clock's resolution. At most ``repeats`` repeats, and no new
+    one once ``budget_s`` has been spent (at least one is always timed).
     """
     t0 = time.perf_counter()
     first = fn()
