@@ -29,6 +29,13 @@
 // instead measured slower than OpenBLAS (C = 32 and 40 float32, 20 float64:
 // 0.88 to 0.93 of its speed). Padding (the last feature panel, classes beyond
 // C) is zero and only ever meets lanes that are not stored.
+// Tried and not landed: at C = 20 float32, the 4 classes past the second
+// vector of two rows in one vector (one row a half, the factor a blend of
+// the two rows' broadcasts), which would make 10 vector products a feature
+// for 4 rows instead of 12, with the same bits. It needs 15 of the 16
+// registers, and GCC kept 5 of its 10 accumulators on the stack: TinyPlaces
+// float32 0.70x on one thread (and 0.69x at C = 24 while both tiles shared
+// one function). A next attempt would need the register allocation in hand.
 #pragma once
 
 #include "vec.hpp"
