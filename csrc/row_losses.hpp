@@ -204,10 +204,10 @@ inline void svm_weston_watkins_rows_in_lanes(const elem_t<V>* const* s, int64_t 
     constexpr int W = lanes<V>;
     V col[kMaxLaneBlocks * W];  // col[j][r] = s[r][j], then the gradient
     ask_for_next_group<W>(s, g, C);
-    V label, sy, gw;
+    const V label = labels_in_lanes<V>(y);
+    V sy, gw;
     double wy[W];
     for (int r = 0; r < W; ++r) {
-        label[r] = static_cast<T>(y[r]);
         sy[r] = s[r][y[r]];
         wy[r] = class_weight ? class_weight[y[r]] : 1.0;
         gw[r] = static_cast<T>(gscale[r] * wy[r]);
@@ -394,8 +394,7 @@ inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_
     constexpr int W = lanes<V>;
     T* const no_gradient[W] = {};  // not the gradient's rows ahead: 0.93x
     ask_for_next_group<W>(s, no_gradient, C);
-    V label;
-    for (int r = 0; r < W; ++r) label[r] = static_cast<T>(y[r]);
+    const V label = labels_in_lanes<V>(y);
     V m = splat<V>(-std::numeric_limits<T>::infinity()), at = splat<V>(static_cast<T>(C)), target{};
     mask_t<V> any_nan = splat<V>(0) != splat<V>(0);
     for_each_transposed_block<V>(s, C, [&](int64_t c0, const V* block) {
