@@ -36,6 +36,18 @@
 // registers, and GCC kept 5 of its 10 accumulators on the stack: TinyPlaces
 // float32 0.70x on one thread (and 0.69x at C = 24 while both tiles shared
 // one function). A next attempt would need the register allocation in hand.
+// Also measured, in one process on one Zen 3 core (TinyPlaces float32,
+// blocks of 128 rows): the scores tile ran 1.2-1.3x faster with the copy
+// into the panels left out (53-57 GF/s against 68-75, X from memory and
+// from cache), so the copy, not the products, holds it below the dW tile's
+// 82-86. Writing the copy before the products of its panel, after the
+// whole tile, or with its lines asked for one panel ahead, and sharing a W
+// panel among 2 or 4 tiles gained nothing (0.87-1.05x, A/A 1.00-1.02x). A
+// tile without the padding (the 4 classes past the second vector, 2
+// features of them in one vector, x broadcast as a pair: 20 vector
+// products for 4 rows and 2 features instead of 24) ran at 0.87-1.06x,
+// with or without the copy: the tile is bound by its loads and stores,
+// not by its products.
 #pragma once
 
 #include "vec.hpp"
