@@ -29,25 +29,23 @@
 // instead measured slower than OpenBLAS (C = 32 and 40 float32, 20 float64:
 // 0.88 to 0.93 of its speed). Padding (the last feature panel, classes beyond
 // C) is zero and only ever meets lanes that are not stored.
-// Tried and not landed: at C = 20 float32, the 4 classes past the second
-// vector of two rows in one vector (one row a half, the factor a blend of
-// the two rows' broadcasts), which would make 10 vector products a feature
-// for 4 rows instead of 12, with the same bits. It needs 15 of the 16
-// registers, and GCC kept 5 of its 10 accumulators on the stack: TinyPlaces
-// float32 0.70x on one thread (and 0.69x at C = 24 while both tiles shared
-// one function). A next attempt would need the register allocation in hand.
-// Also measured, in one process on one Zen 3 core (TinyPlaces float32,
-// blocks of 128 rows): the scores tile ran 1.2-1.3x faster with the copy
-// into the panels left out (53-57 GF/s against 68-75, X from memory and
-// from cache), so the copy, not the products, holds it below the dW tile's
-// 82-86. Writing the copy before the products of its panel, after the
-// whole tile, or with its lines asked for one panel ahead, and sharing a W
-// panel among 2 or 4 tiles gained nothing (0.87-1.05x, A/A 1.00-1.02x). A
-// tile without the padding (the 4 classes past the second vector, 2
-// features of them in one vector, x broadcast as a pair: 20 vector
-// products for 4 rows and 2 features instead of 24) ran at 0.87-1.06x,
-// with or without the copy: the tile is bound by its loads and stores,
-// not by its products.
+// Tried and not landed, at C = 20 float32 (one Zen 3 core, TinyPlaces,
+// blocks of 128 rows): what holds the scores tile below the dW tile (53-57
+// GF/s against 82-86) is the copy into the panels, not the padding of 20
+// classes to 24. Without the copy the tile ran 1.2-1.3x faster (68-75
+// GF/s, X from memory and from cache); writing it before its panel's
+// products, after the whole tile, or with its lines asked for a panel
+// ahead, and sharing a W panel among 2 or 4 tiles gained nothing
+// (0.87-1.05x, A/A 1.00-1.02x). Tiles without the padding, at the same
+// bits or not, gained nothing either: the 4 classes past the second vector
+// of two rows in one vector (a half each, the factor a blend of their
+// broadcasts: 10 vector products a feature for 4 rows instead of 12) needs
+// 15 of the 16 registers, and GCC kept 5 of its 10 accumulators on the
+// stack (0.70x; 0.69x at C = 24 while both tiles shared one function); 2
+// features of those 4 classes in one vector, x broadcast as a pair (20
+// vector products for 4 rows and 2 features instead of 24), ran at
+// 0.87-1.06x with or without the copy. The tile is bound by its loads and
+// stores, not by its products.
 #pragma once
 
 #include "vec.hpp"
