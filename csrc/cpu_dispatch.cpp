@@ -10,13 +10,17 @@ namespace fastlin {
 
 const char* isa_name(Isa isa) {
     switch (isa) {
-        case Isa::avx512: return "avx512";
-        case Isa::avx2: return "avx2";
-        default: return "baseline";
+#define FASTLIN_ISA_NAME_CASE(name) \
+    case Isa::name:                 \
+        return #name;
+        FASTLIN_FOR_EACH_ISA(FASTLIN_ISA_NAME_CASE)
+#undef FASTLIN_ISA_NAME_CASE
     }
+    return "unknown";
 }
 
 bool cpu_supports(Isa isa) {
+#if defined(__x86_64__)
     switch (isa) {
         case Isa::avx512:
             // The avx512 kernels are built with AVX512F/BW/DQ/VL (Skylake-X and later, Zen 4).
@@ -25,17 +29,36 @@ bool cpu_supports(Isa isa) {
                    __builtin_cpu_supports("fma");
         case Isa::avx2:
             return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        default:
+        case Isa::baseline:
             return true;
     }
+    return false;
+#else
+    // One variant, built for what every processor of the platform has.
+    (void)isa;
+    return true;
+#endif
 }
 
 namespace {
 
+std::string isa_names() {
+    std::string names;
+    for (Isa isa : kAllIsas) names += (names.empty() ? "" : ", ") + std::string(isa_name(isa));
+    return names;
+}
+
 Isa parse_isa(const char* name) {
-    for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512})
+    for (Isa isa : kAllIsas)
         if (std::strcmp(name, isa_name(isa)) == 0) return isa;
-    throw std::invalid_argument(std::string("FASTLIN_CPU: expected baseline, avx2 or avx512, got '") + name + "'");
+    throw std::invalid_argument("FASTLIN_CPU: expected one of " + isa_names() + ", got '" + name + "'");
+}
+
+Isa best_supported_isa() {
+    Isa best = kAllIsas[0];
+    for (Isa isa : kAllIsas)
+        if (cpu_supports(isa)) best = isa;
+    return best;
 }
 
 Isa best_isa() {
@@ -46,9 +69,7 @@ Isa best_isa() {
         // (show_config() reports what runs).
         if (cpu_supports(isa)) return isa;
     }
-    for (Isa isa : {Isa::avx512, Isa::avx2})
-        if (cpu_supports(isa)) return isa;
-    return Isa::baseline;
+    return best_supported_isa();
 }
 
 std::atomic<int> g_isa{-1};
@@ -62,7 +83,7 @@ Isa active_isa() {
         try {
             isa = best_isa();
         } catch (const std::invalid_argument&) {
-            isa = cpu_supports(Isa::avx512) ? Isa::avx512 : cpu_supports(Isa::avx2) ? Isa::avx2 : Isa::baseline;
+            isa = best_supported_isa();
         }
         v = static_cast<int>(isa);
         g_isa.store(v, std::memory_order_relaxed);

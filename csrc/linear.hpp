@@ -4,8 +4,8 @@
 // Threads: OpenBLAS runs single-threaded (set at import) and fastlin's pool
 // runs pieces of a product side by side. A piece's bounds depend on the
 // shapes only, never on the thread count: OpenBLAS's rounding depends on how
-// a product is partitioned (measured: stripes of one sgemm differ in the last
-// bits from the whole), so fixed pieces are what keep every result
+// a product is partitioned (stripes of one sgemm differ in the last bits
+// from the whole), so fixed pieces are what keep every result
 // bit-identical for any number of threads.
 #pragma once
 

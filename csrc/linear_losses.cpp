@@ -32,14 +32,12 @@ FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, const F
     if (max_groups >= 2) {
         // A block keeps X_blk and its scores within 4 MiB (L3): OpenBLAS
         // packs its operands and runs closer to its peak on more rows
-        // (measured at C = 20, D = 3072: 45% of peak at 80 rows, 80% at 256
-        // in L2, less when X streams from memory). The hand-written products
+        // (tuning notes: "Fused pass blocks"). The hand-written products
         // of few classes keep their copy of X_blk within few_blocks.block_bytes
         // instead. Yet never fewer than 16 blocks when N allows, so that 16
         // threads have work, and never fewer than 64 rows: below that the
         // products run far from peak and each extra group adds a dW partial
-        // to clear and sum (measured: N = 256 in 16 blocks of 16 rows was
-        // slower than NumPy on 2 cores). Rows in multiples of 16.
+        // to clear and sum. Rows in multiples of 16.
         const int64_t block_bytes = few ? few_blocks.block_bytes : int64_t(4) << 20;
         const int64_t cache_rows = block_bytes / std::max<int64_t>(1, std::max(C, D) * elem_size);
         const int64_t share_rows = (N + kMinBlocks - 1) / kMinBlocks;
@@ -59,10 +57,11 @@ namespace {
 
 template <class T>
 const LinearKernels<T>& kernels() {
-    static const LinearKernels<T> table[] = {baseline::linear_kernels<T>(), avx2::linear_kernels<T>(),
-                                             avx512::linear_kernels<T>()};
+#define FASTLIN_LINEAR_KERNELS(isa) isa::linear_kernels<T>(),
+    static const LinearKernels<T> table[] = {FASTLIN_FOR_EACH_ISA(FASTLIN_LINEAR_KERNELS)};
+#undef FASTLIN_LINEAR_KERNELS
     blas::use_one_thread();
-    return table[static_cast<int>(active_isa())];
+    return active_entry(table);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "isa_list.hpp"
 #include "loss_options.hpp"
 
 namespace fastlin {
@@ -85,9 +86,13 @@ struct LinearKernels {
     FewClassBlocks few_class_blocks;
 };
 
-// Defined by linear_kernels.cpp, once per instruction set.
-namespace baseline { template <class T> LinearKernels<T> linear_kernels(); }
-namespace avx2 { template <class T> LinearKernels<T> linear_kernels(); }
-namespace avx512 { template <class T> LinearKernels<T> linear_kernels(); }
+// Defined by simd/linear_kernels.cpp, once per instruction set.
+#define FASTLIN_DECLARE_LINEAR_KERNELS(isa) \
+    namespace isa {                         \
+    template <class T>                      \
+    LinearKernels<T> linear_kernels();      \
+    }
+FASTLIN_FOR_EACH_ISA(FASTLIN_DECLARE_LINEAR_KERNELS)
+#undef FASTLIN_DECLARE_LINEAR_KERNELS
 
 }  // namespace fastlin

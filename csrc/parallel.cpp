@@ -1,7 +1,6 @@
 #include "parallel.hpp"
 
 #include <pthread.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "platform.hpp"
+
 namespace fastlin {
 
 namespace {
@@ -21,29 +22,18 @@ int default_num_threads() {
         const int n = std::atoi(env);
         if (n >= 1) return n;
     }
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-        const int n = CPU_COUNT(&set);
-        if (n >= 1) return n;
-    }
-    const unsigned n = std::thread::hardware_concurrency();
-    return n ? static_cast<int>(n) : 1;
+    return platform::usable_cores();
 }
 
 // Spins (with the CPU's pause hint) until done() holds or `spin` has passed,
-// before blocking on a condition variable: waking a blocked thread took
-// 0.3-0.5 ms on this VM when its core had gone idle, and a job's parts and
-// consecutive calls follow each other within microseconds.
+// before blocking on a condition variable: waking a blocked thread takes
+// far longer (a few hundred microseconds once its core has gone idle) than
+// the gaps between a job's parts and between consecutive calls.
 //
 // An idle worker spins for kIdleSpin, a caller waiting for the tasks that
-// workers are still running for kDrainSpin. Both were 100 us, and calls of a
-// few hundred microseconds fell into a state that fed itself: a worker woken
-// late took a task, the caller waited for it past its spin and slept, and
-// by the time the caller was awake again the worker had slept too, so the
-// next call started with a wake-up. Measured (the fused pass at N = 256,
-// float32, 2 threads, timed as the benchmark report does, 48 medians each):
-// 0.64-0.75 ms in the good state, 1.0-1.4 ms in that one (9 of 48 with 100
-// us spins, 1 of 48 with these), 1.2 ms on one thread. A caller waits for at
+// workers are still running for kDrainSpin. Shorter spins let calls of a few
+// hundred microseconds fall into a state that fed itself, each call starting
+// with a wake-up (tuning notes: "Thread pool spins"). A caller waits for at
 // most one task a worker, so its spin is bounded by a task's length; an idle
 // worker gives its core back after 1 ms, still far sooner than OpenMP and
 // OpenBLAS do.
@@ -54,7 +44,7 @@ void spin_until(std::chrono::microseconds spin, Done done) {
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0;; ++i) {
         if (done()) return;
-        __builtin_ia32_pause();
+        platform::cpu_relax();
         if (i % 64 == 63 && std::chrono::steady_clock::now() - start > spin) return;
     }
 }
@@ -66,11 +56,9 @@ void spin_until(std::chrono::microseconds spin, Done done) {
 //
 // A job is open from its start until its caller has drained the tasks
 // itself; a worker joins only while it is open, and the caller waits only
-// for the workers that joined. A worker still waking up (0.3-0.5 ms here
-// once its core has gone idle) finds the job over and goes back to wait:
-// the caller does not wait for it. (It used to: with a 1 ms pause between
-// calls, softmax_loss at N = 4000, C = 20 float32 took 324 us on two
-// threads against 190 on one.)
+// for the workers that joined. A worker still waking up finds the job over
+// and goes back to wait: the caller does not wait for it (it used to, and a
+// call after a pause then took longer on two threads than on one).
 struct Pool {
     std::mutex run_lock;  // one parallel_for at a time; others run inline
 

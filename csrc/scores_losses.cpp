@@ -9,9 +9,10 @@ namespace {
 
 template <class T>
 const ScoresKernels<T>& kernels() {
-    static const ScoresKernels<T> table[] = {baseline::scores_kernels<T>(), avx2::scores_kernels<T>(),
-                                             avx512::scores_kernels<T>()};
-    return table[static_cast<int>(active_isa())];
+#define FASTLIN_SCORES_KERNELS(isa) isa::scores_kernels<T>(),
+    static const ScoresKernels<T> table[] = {FASTLIN_FOR_EACH_ISA(FASTLIN_SCORES_KERNELS)};
+#undef FASTLIN_SCORES_KERNELS
+    return active_entry(table);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "isa_list.hpp"
 #include "loss_options.hpp"
 
 namespace fastlin {
@@ -50,9 +51,13 @@ struct ScoresKernels {
     decltype(&log_positive_array<T>) log;
 };
 
-// Defined by scores_kernels.cpp, once per instruction set.
-namespace baseline { template <class T> ScoresKernels<T> scores_kernels(); }
-namespace avx2 { template <class T> ScoresKernels<T> scores_kernels(); }
-namespace avx512 { template <class T> ScoresKernels<T> scores_kernels(); }
+// Defined by simd/scores_kernels.cpp, once per instruction set.
+#define FASTLIN_DECLARE_SCORES_KERNELS(isa) \
+    namespace isa {                         \
+    template <class T>                      \
+    ScoresKernels<T> scores_kernels();      \
+    }
+FASTLIN_FOR_EACH_ISA(FASTLIN_DECLARE_SCORES_KERNELS)
+#undef FASTLIN_DECLARE_SCORES_KERNELS
 
 }  // namespace fastlin

@@ -1,11 +1,9 @@
 #include "output_arrays.hpp"
 
-#include <sys/mman.h>
-
-#include <cstdlib>
-#include <mutex>
 #include <memory>
-#include <new>
+#include <mutex>
+
+#include "platform.hpp"
 
 namespace fastlin::bind {
 
@@ -34,13 +32,7 @@ void* recycled_buffer(std::size_t bytes) {
             return p;
         }
     }
-    // Huge pages where the system grants them on request, as NumPy asks
-    // for its own large arrays.
-    const std::size_t size = rounded(bytes);
-    void* p = std::aligned_alloc(kHugePage, size);
-    if (!p) throw std::bad_alloc();
-    madvise(p, size, MADV_HUGEPAGE);
-    return p;
+    return platform::aligned_alloc_bytes(kHugePage, rounded(bytes));
 }
 
 py::capsule recycling_owner(void* data, std::size_t bytes) {
@@ -53,7 +45,7 @@ py::capsule recycling_owner(void* data, std::size_t bytes) {
             unused = g_released.data;
             g_released = *block;
         }
-        std::free(unused);
+        platform::aligned_free(unused);
     });
 }
 

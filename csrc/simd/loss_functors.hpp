@@ -1,5 +1,5 @@
 // The losses on scores, each defined once as a per-row functor over
-// row_losses.hpp, applied by the scores kernels and the fused linear passes.
+// the row functions (softmax_row.hpp, svm_*.hpp, squared_row.hpp), applied by the scores kernels and the fused linear passes.
 //
 // A loss functor has
 //   double denominator(N)      checks the labels (std::invalid_argument on a
@@ -19,7 +19,12 @@
 #include "isa_namespace.hpp"
 #include "loss_options.hpp"
 #include "reduction.hpp"
-#include "row_losses.hpp"
+#include "softmax_row.hpp"
+#include "softmax_rows.hpp"
+#include "squared_row.hpp"
+#include "svm_crammer_singer.hpp"
+#include "svm_weston_watkins.hpp"
+#include "vec.hpp"
 
 namespace fastlin::FASTLIN_ISA {
 
@@ -43,9 +48,6 @@ struct SoftmaxHardLoss {
     }
 
     // Up to kRows rows at once, for the plain loss (softmax_rows.hpp).
-    // Measured on a Zen 3 core, N = 200000, C = 20 float32 (AVX2, 8 rows in
-    // lanes): 25 ns a row, against 33 with two rows interleaved in
-    // registers and 47 with two rows in three sweeps.
     static constexpr int kRows = kMaxPlainRows<T>;
     bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g, double* loss) const {
         if (o.weights.class_weight || o.label_smoothing > 0.0) return false;
@@ -89,7 +91,7 @@ struct SvmLoss {
     int64_t C;
     SvmOptions o;
     const double* sample_weight = o.weights.sample_weight;
-    // Crammer-Singer's gradient rows by streamed stores (row_losses.hpp); the
+    // Crammer-Singer's gradient rows by streamed stores (svm_crammer_singer.hpp); the
     // scores kernels set it for large outputs.
     bool stream_gradient = false;
 
@@ -101,7 +103,7 @@ struct SvmLoss {
                                       stream_gradient);
     }
 
-    // Rows in groups, one row per lane (row_losses.hpp), where they fit.
+    // Rows in groups, one row per lane (svm_*.hpp), where they fit.
     static constexpr int kRows = kLanes<T>;
     bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g, double* loss) const {
         if (C < kLanes<T>) return false;

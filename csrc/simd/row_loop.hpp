@@ -32,7 +32,7 @@ double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G, c
     // (it does so for every row, by the options) or one row is left; the
     // grouping depends on the rows' position only, never on the threads.
     // The rows after go one by one in a loop of their own: the per-row
-    // losses ran 4-6% slower in one loop that also held the groups.
+    // losses ran slower in one loop that also held the groups.
     if constexpr (has_rows<T, RowLoss>::value) {
         constexpr int R = RowLoss::kRows;
         while (end - i > 1) {

@@ -5,14 +5,12 @@
 //   dW     (+)= G_blk^T X_blk, which reads those panels, and
 //   dX_blk  = G_blk W (when asked for), from W in panels of features.
 //
-// Why: with C = 20 the BLAS packs X_blk once for each product (a quarter of
-// the time of the fused pass, measured at N = 20000, D = 3072) and its
-// kernels, tuned for large square products, reach 30-40% of peak on these
+// Why: with C = 20 the BLAS packs X_blk once for each product and its
+// kernels, tuned for large square products, run far from peak on these
 // shapes. Here X_blk is read from memory once, by the scores, whose register
 // tile copies it into the panel layout on the way; the dW product then reads
-// it contiguously from cache, with no other copy. Measured on one core of a
-// Zen 3 (AVX2, float32, blocks of 128 rows): scores 53 GFLOP/s, dW 83, against
-// OpenBLAS's 41 and 60.
+// it contiguously from cache, with no other copy (tuning notes: "Products of
+// few classes", with what was tried and dropped).
 //
 // The dW and dX products run one register tile: kTileRows rows of kTileVectors
 // vectors (with AVX2, 4 rows: 12 accumulators, 3 operand vectors and 1
@@ -23,44 +21,16 @@
 // classes, in 1 to kTileVectors vectors. The first chunk's tile reads X_blk
 // from memory and copies it into the panels; a second chunk, for up to twice
 // as many classes (48 float32, 24 float64 with AVX2; the plan checks), reads
-// X_blk back from the panels, in cache. Against the BLAS, in one process (N =
-// 20000, D = 3072): float64 C = 16 1.24x faster, C = 20 1.11x, C = 24 1.04x;
-// float32 C = 32 1.09x, C = 48 1.04x. A tile of 2 rows and up to 5 vectors
-// instead measured slower than OpenBLAS (C = 32 and 40 float32, 20 float64:
-// 0.88 to 0.93 of its speed). Padding (the last feature panel, classes beyond
-// C) is zero and only ever meets lanes that are not stored.
-// Tried and not landed, at C = 20 float32 (one Zen 3 core, TinyPlaces,
-// blocks of 128 rows): what holds the scores tile below the dW tile (53-57
-// GF/s against 82-86) is the copy into the panels, not the padding of 20
-// classes to 24. Without the copy the tile ran 1.2-1.3x faster (68-75
-// GF/s, X from memory and from cache); writing it before its panel's
-// products, after the whole tile, or with its lines asked for a panel
-// ahead, and sharing a W panel among 2 or 4 tiles gained nothing
-// (0.87-1.05x, A/A 1.00-1.02x). Tiles without the padding, at the same
-// bits or not, gained nothing either: the 4 classes past the second vector
-// of two rows in one vector (a half each, the factor a blend of their
-// broadcasts: 10 vector products a feature for 4 rows instead of 12) needs
-// 15 of the 16 registers, and GCC kept 5 of its 10 accumulators on the
-// stack (0.70x; 0.69x at C = 24 while both tiles shared one function); 2
-// features of those 4 classes in one vector, x broadcast as a pair (20
-// vector products for 4 rows and 2 features instead of 24), ran at
-// 0.87-1.06x with or without the copy. The tile is bound by its loads and
-// stores, not by its products.
+// X_blk back from the panels, in cache. Padding (the last feature panel,
+// classes beyond C) is zero and only ever meets lanes that are not stored.
 #pragma once
 
 #include "vec.hpp"
 
 namespace fastlin::FASTLIN_ISA {
 
-// 8 rows where AVX-512 gives 32 registers: measured on a 16-core Xeon VM
-// (Emerald Rapids), TinyPlaces on 16 threads ran 1.07-1.17x faster than
-// with 4 rows in float32 (softmax, svm, with dX; two runs), 1.04-1.08x in
-// float64.
-// A scores tile of 12 rows with AVX-512 (24 accumulators at C = 20 float32)
-// ran faster alone on one core of that Xeon, the block in cache (73-83
-// GFLOP/s against 62-77), but not in the fused pass: TinyPlaces float32 on
-// 16 threads 1.00x (14 rows 0.95x), on one thread 0.89x; float64, whose code
-// it does not change, 0.89x on 16 threads: within that VM's noise.
+// 8 rows where AVX-512 gives 32 registers (tuning notes: "Products of few
+// classes").
 inline constexpr int kTileRows = kVectorBytes == 64 ? 8 : 4;
 inline constexpr int kTileVectors = 3;
 template <class T>
@@ -92,16 +62,11 @@ inline int64_t feature_panels_size(int64_t n, int64_t D) {
 
 // The blocks and row groups of the fused pass that runs these products
 // (FusedPlan): X_blk within kFewBlockBytes, at most kFewMaxGroups groups.
-// With AVX2, 1.5 MiB (128 float32 rows of D = 3072) and 16 groups: on Zen 3
-// (512 KiB of L2 a core) 128 rows ran the products at 65 GFLOP/s a core, 48
-// rows at 58, and 64 rows in 64 groups made TinyPlaces 6-8% slower on 2
-// cores. With AVX-512, 0.75 MiB (64 rows: X_blk and its panels fit the 2 MiB
-// of L2 of a Xeon core) and 64 groups, so that on many cores one that runs
-// behind leaves its later groups to the others: on a 16-core Xeon VM
-// (Emerald Rapids), TinyPlaces float32 on 16 threads ran 1.14-1.21x faster
-// than with 128 rows in 32 groups, and with 4-row tiles 1.22-1.28x faster
-// than 128 rows in 16 groups (softmax, svm, with dX; two runs); float64 (64
-// rows either way) within noise.
+// With AVX2, 1.5 MiB (128 float32 rows of D = 3072: X_blk and its panels in
+// a 512 KiB L2 a core) and 16 groups. With AVX-512, 0.75 MiB (64 rows, for
+// a 2 MiB L2 a core) and 64 groups, so that on many cores one that runs
+// behind leaves its later groups to the others (tuning notes: "Products of
+// few classes").
 inline constexpr int64_t kFewBlockBytes = kVectorBytes == 64 ? int64_t(3) << 18 : int64_t(3) << 19;
 inline constexpr int64_t kFewMaxGroups = kVectorBytes == 64 ? 64 : 16;
 
@@ -220,8 +185,8 @@ inline void store_scores(const V (&acc)[R][CV], const T* b, int64_t c0, int64_t 
 // vectors): S[r][c] = X[r] . W[c] + b[c]; and their features copied into
 // Xp, panel by panel as the tile has read them (the last, partial panel
 // apart, so that the loop over whole panels has no branch). Inlined by
-// force: called, not inlined as GCC chose once a second chunk existed, C = 20
-// float32 at N = 256 and 2000 ran 3-6% slower.
+// force: GCC stopped inlining it once a second chunk existed, and the call
+// cost measurably at C = 20.
 template <int R, int CV, class T>
 __attribute__((always_inline)) inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t nc,
                                                        int64_t C, T* S, int64_t n, int64_t i0, T* Xp) {
@@ -272,7 +237,7 @@ void second_chunk_scores(const T* Xp, int64_t n, int64_t D, const T* Wp, const T
 // W packed by pack_classes (C <= kMaxFewClasses); and Xp = the block in
 // feature panels. X_blk is read once, by the first chunk's tile. Two
 // switches rather than one dispatcher of generic lambdas: through those,
-// GCC inlined less and TinyPlaces float32 ran 1.5x slower.
+// GCC inlined less and the tiles ran far slower.
 template <class T>
 void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
     switch (class_vectors<T>(std::min(C, kClassChunk<T>))) {
@@ -290,9 +255,8 @@ void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, 
 
 // The kTileVectors vectors of a tile to `width` values of a row of a matrix
 // in feature panels (dW, dX): by vectors where the panel is whole, through
-// a row on the stack in a partial last panel. Every panel through the row
-// (a call to memmove each way, with the read) made TinyPlaces 7-8% slower,
-// float64 C = 10 14%.
+// a row on the stack in a partial last panel: every panel through the row
+// (a call to memmove each way) measured slower.
 template <class T, class V>
 inline void store_panel_row(const V (&vectors)[kTileVectors], int64_t width, T* out) {
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
@@ -312,9 +276,8 @@ inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T*
                           bool first, T* dW) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
-    // dW is read as store_panel_row writes it. Read by a helper of the same
-    // shape (acc zeroed, then loaded unless first), TinyPlaces ran 4-6%
-    // slower, so the read stays written out here.
+    // dW is read as store_panel_row writes it, written out here: a helper of
+    // the same shape (acc zeroed, then loaded unless first) measured slower.
     const int64_t width = std::min(P, D - d0);
     const bool whole = width == P;
     V acc[K][kTileVectors];

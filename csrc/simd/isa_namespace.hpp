@@ -1,5 +1,5 @@
 // Included by every header of SIMD code: they may only be read inside the
-// instruction-set region of a kernel source (isa_begin.hpp says why), and
+// instruction-set region of a kernel source (csrc/README.md says why), and
 // put what they define inside namespace fastlin::FASTLIN_ISA.
 #pragma once
 
