@@ -41,7 +41,7 @@ def variant(request):
     _core.set_cpu_variant(saved)
 
 # Relative tolerance of a comparison between two correct implementations, per
-# compute dtype (issue 2, "Done when").
+# compute dtype.
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 
 

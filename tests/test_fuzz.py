@@ -1,4 +1,4 @@
-"""Property-based fuzzing (issue 6, item 6): the compiled functions against
+"""Property-based fuzzing: the compiled functions against
 ``fastlin.reference`` over generated shapes, dtypes, strides, options and
 values, with the tolerances of conftest.py.
 

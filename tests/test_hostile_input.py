@@ -1,4 +1,4 @@
-"""Hostile input through every public function (issue 6, item 1).
+"""Hostile input through every public function.
 
 One table, ``CASES``: each case is a call of a public function with one
 hostile argument and what it must do -- either work and give the reference's

@@ -1,5 +1,5 @@
 """No growth of resident memory over 100,000 calls of each public function on
-small inputs (issue 6, item 7): a leak of one small array per call would add
+small inputs: a leak of one small array per call would add
 tens of MiB; the bound allows 2 MiB, about 20 bytes a call.
 
 Slow (about a minute in all): marked ``slow``, see pyproject.toml."""

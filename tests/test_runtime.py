@@ -93,7 +93,7 @@ def _all_functions(rng, dtype):
         "linear_squared": lambda: fastlin.linear_squared_loss(X, S, W, b, return_dX=True),
         "linear": lambda: (fastlin.linear(X, W, b),),
         "linear_backward": lambda: fastlin.linear_backward(S, X, W),
-        # Every other public function and option path (issue 6, items 3 and 4).
+        # Every other public function and option path.
         "softmax-soft-smooth": lambda: fastlin.softmax_loss(S, soft, label_smoothing=0.1, weight=cw,
                                                             reduction="sum"),
         "softmax-ignore-weighted": lambda: fastlin.softmax_loss(S, y_ignored, weight=cw, sample_weight=sw),

@@ -1,5 +1,5 @@
 """Bad input to the scores losses: a ValueError or TypeError that names the
-argument (DESIGN.md, Semantics), the same from the compiled module and the
+argument, the same from the compiled module and the
 reference, and never a crash."""
 
 from __future__ import annotations

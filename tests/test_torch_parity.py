@@ -1,5 +1,5 @@
-"""fastlin and fastlin.reference against PyTorch, through the relations of
-DESIGN.md (Semantics). Skipped as a whole when PyTorch is not installed."""
+"""fastlin and fastlin.reference against PyTorch, through the documented
+correspondences of the losses. Skipped as a whole when PyTorch is not installed."""
 
 from __future__ import annotations
 
