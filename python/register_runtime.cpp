@@ -51,7 +51,7 @@ void register_runtime(py::module_& m) {
     m.def("set_cpu_variant", [](const std::string& name) { set_active_isa(name.c_str()); }, "name"_a);
     m.def("supported_cpu_variants", [] {
         std::vector<std::string> out;
-        for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512})
+        for (Isa isa : kAllIsas)
             if (cpu_supports(isa)) out.emplace_back(isa_name(isa));
         return out;
     });

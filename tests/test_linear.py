@@ -226,12 +226,13 @@ def _plan(N, D, C, dtype):
 
 
 def _lanes(variant, dtype):
-    return {"baseline": 16, "avx2": 32, "avx512": 64}[variant] // np.dtype(dtype).itemsize
+    vector_bytes = {"baseline": 16, "neon": 16, "avx2": 32, "avx512": 64}[variant]
+    return vector_bytes // np.dtype(dtype).itemsize
 
 
 def _class_panel(variant, dtype):
     """Classes of one chunk of the hand-written products' scores (the width
-    of their feature panels): 3 vectors (csrc/few_class_products.hpp). They
+    of their feature panels): 3 vectors (csrc/simd/few_class_products.hpp). They
     take up to two chunks."""
     return 3 * _lanes(variant, dtype)
 

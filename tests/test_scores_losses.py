@@ -248,7 +248,7 @@ def test_ignored_rows_add_nothing_and_get_zero_gradient(rng):
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("C", [2, 5, 8, 12, 20, 24, 33, 1000])
 def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
-    # The plain loss runs rows in groups (csrc/softmax_rows.hpp): a row alone,
+    # The plain loss runs rows in groups (csrc/simd/softmax_rows.hpp): a row alone,
     # among others or beside ignored rows gives the same bits.
     N = 19
     S = _scores(rng, N, C, dtype)
@@ -266,8 +266,8 @@ def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
             assert loss_ign[i] == loss[i] and G_ign[i].tobytes() == G[i].tobytes()
 
 
-# Row lengths around the edges of the row paths (csrc/softmax_rows.hpp,
-# csrc/row_losses.hpp) for vectors of W = 2 to 16 lanes: below a vector
+# Row lengths around the edges of the row paths (csrc/simd/softmax_rows.hpp,
+# csrc/simd/svm_*.hpp) for vectors of W = 2 to 16 lanes: below a vector
 # (W - 1), one vector, and the last length in lanes (3 W or 5 W by
 # instruction set, 96 bytes for Crammer-Singer) with the one after it.
 ROW_PATH_EDGES = [3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 24, 25, 40, 41, 48, 49]
@@ -317,7 +317,7 @@ def test_crammer_singer_on_the_edges_of_its_row_paths_matches_the_reference(C, d
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("C", ROW_PATH_EDGES)
 def test_weston_watkins_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
-    # Short float32 rows run in lanes (csrc/row_losses.hpp), others one by
+    # Short float32 rows run in lanes (csrc/simd/svm_weston_watkins.hpp), others one by
     # one: each must match the reference, and a row alone must give the bits
     # it gives among others (a short group repeats its last row).
     N = 37

@@ -1,4 +1,4 @@
-"""Accuracy of the kernels' vector exp and log (csrc/vec.hpp), in every variant.
+"""Accuracy of the kernels' vector exp and log (csrc/simd/vec_math.hpp), in every variant.
 
 They serve softmax, whose exp arguments s - max(s) are never positive and
 whose log arguments (the sums of exp) lie in [1, C]. exp is defined for

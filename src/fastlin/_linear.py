@@ -3,7 +3,7 @@
 Computed by the compiled kernels with the GIL released, matrix products by
 OpenBLAS (scipy-openblas32), except the products of a fused pass with few
 classes (up to 48 float32 or 24 float64 with AVX2), which fastlin's own
-kernels run, reading ``X`` from memory once (csrc/few_class_products.hpp).
+kernels run, reading ``X`` from memory once (csrc/simd/few_class_products.hpp).
 float32 and float64 run natively: the common dtype of ``X``, ``W`` and ``b``
 is float32 when each of them is float32 (or float16, or bool), float64
 otherwise. C-contiguous arrays of that dtype avoid

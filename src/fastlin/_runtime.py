@@ -24,11 +24,12 @@ def set_num_threads(n: int) -> None:
 
 
 def cpu_variant() -> str:
-    """The instruction-set variant of the kernels that runs: ``baseline``, ``avx2`` or ``avx512``.
+    """The instruction-set variant of the kernels that runs.
 
-    Chosen once, at import, as the best the CPU supports; the environment
-    variable ``FASTLIN_CPU`` forces one (a variant the CPU cannot run is
-    refused with a warning and the best supported one runs instead).
+    On x86-64 ``baseline``, ``avx2`` or ``avx512``, chosen once, at import, as
+    the best the CPU supports; the environment variable ``FASTLIN_CPU``
+    forces one (a variant the CPU cannot run is refused with a warning and the
+    best supported one runs instead). On aarch64 there is one, ``neon``.
     """
     return _core.cpu_variant()
 
