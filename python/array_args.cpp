@@ -86,6 +86,12 @@ carray<double> as_weights(py::handle w, const char* name, int64_t n, const char*
     return d;
 }
 
+LossWeights loss_weights(py::handle weight, py::handle sample_weight, int64_t C, int64_t N) {
+    LossWeights w{as_weights(weight, "weight", C, "C, one per class"), carray<double>(0)};
+    w.sample_weight = as_weights(sample_weight, "sample_weight", N, "N, one per sample");
+    return w;
+}
+
 namespace {
 
 // The option's value as it would print in Python, for messages.

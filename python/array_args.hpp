@@ -52,6 +52,15 @@ inline const double* ptr_or_null(const carray<double>& a) {
     return a.size() ? a.data() : nullptr;
 }
 
+// A loss's per-class `weight` (C,) and per-sample `sample_weight` (N,), each
+// None or checked by as_weights (weight first), and the kernels' view of them,
+// valid while this lives. Every loss binding converts its weights here.
+struct LossWeights {
+    carray<double> class_weight, sample_weight;
+    RowWeights row_weights() const { return {ptr_or_null(class_weight), ptr_or_null(sample_weight)}; }
+};
+LossWeights loss_weights(py::handle weight, py::handle sample_weight, int64_t C, int64_t N);
+
 // The options, from any Python object, checked: a reduction or variant that
 // is not one of the names is a ValueError (whatever its type); a number of
 // the wrong type a TypeError naming the option; flags take Python's truth.

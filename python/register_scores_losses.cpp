@@ -52,9 +52,8 @@ template <class T>
 py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle weight, py::handle sample_weight,
                         int64_t ignore_index, double label_smoothing, Reduction r, bool grad) {
     carray<T> S = as_float_array<T>(s.S);
-    carray<double> cw = as_weights(weight, "weight", s.C, "C, one per class");
-    carray<double> sw = as_weights(sample_weight, "sample_weight", s.N, "N, one per sample");
-    SoftmaxOptions o{{ptr_or_null(cw), ptr_or_null(sw)}, ignore_index, label_smoothing, r};
+    const LossWeights w = loss_weights(weight, sample_weight, s.C, s.N);
+    SoftmaxOptions o{w.row_weights(), ignore_index, label_smoothing, r};
     Outputs<T> out = make_outputs<T>(s.S, s.N, r, grad);
     double loss;
     if (y.dtype().kind() == 'f') {
@@ -97,9 +96,8 @@ py::tuple svm_typed(const ScoresArrays& s, const py::array& y, SvmOptions o, py:
                     py::handle sample_weight, bool grad) {
     carray<T> S = as_float_array<T>(s.S);
     carray<int64_t> labels = as_labels(y, "y", s.N);
-    carray<double> cw = as_weights(weight, "weight", s.C, "C, one per class");
-    carray<double> sw = as_weights(sample_weight, "sample_weight", s.N, "N, one per sample");
-    o.weights = {ptr_or_null(cw), ptr_or_null(sw)};
+    const LossWeights w = loss_weights(weight, sample_weight, s.C, s.N);
+    o.weights = w.row_weights();
     Outputs<T> out = make_outputs<T>(s.S, s.N, o.reduction, grad);
     double loss;
     {
@@ -129,8 +127,8 @@ py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::hand
     const int64_t K = P_arr.ndim() == 2 ? P_arr.shape(1) : 1;
     carray<T> P = as_float_array<T>(P_arr);
     carray<T> Tt = as_float_array<T>(T_arr);
-    carray<double> sw = as_weights(sample_weight, "sample_weight", N, "N, one per sample");
-    SquaredOptions o{ptr_or_null(sw), r};
+    const LossWeights w = loss_weights(py::none(), sample_weight, 0, N);
+    SquaredOptions o{w.row_weights().sample_weight, r};
     Outputs<T> out = make_outputs<T>(P_arr, N, r, grad);
     double loss;
     {
