@@ -190,6 +190,12 @@ def test_same_seed_same_run_other_seed_other_run(rng):
     np.testing.assert_array_equal(b1, b2)
     assert c1 == c2
     assert not np.array_equal(W1, W3)
+    # scikit-learn's check_random_state gives a RandomState: as deterministic.
+    Wa, Wb = np.zeros((4, X.shape[1]), np.float32), np.zeros((4, X.shape[1]), np.float32)
+    for W in (Wa, Wb):
+        sgd_epochs(_fused_batches(X, y, 1e-3, 16), len(y), W, None, options,
+                   np.random.RandomState(5))
+    np.testing.assert_array_equal(Wa, Wb)
 
 
 def test_epochs_split_across_calls_equal_one_call(rng):

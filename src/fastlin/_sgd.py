@@ -285,9 +285,10 @@ def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: Opti
     W : ndarray (C, D), float32 or float64, C-contiguous
     b : ndarray (C,) of W's dtype, or None
     options : SGDOptions
-    rng : numpy.random.Generator
+    rng : numpy.random.Generator or numpy.random.RandomState
         Shuffles the samples at the start of each epoch; the same seed gives
-        bit-for-bit the same run.
+        bit-for-bit the same run. A ``RandomState`` is what scikit-learn's
+        ``check_random_state(random_state)`` gives.
     state : SGDState, optional
         The state a previous call returned, to continue from (momentum, step
         count, schedule, ``tol`` bookkeeping); None starts afresh.
@@ -312,8 +313,8 @@ def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: Opti
     """
     if not isinstance(options, SGDOptions):
         raise TypeError(f"options: expected an SGDOptions, got {options!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng: expected a numpy.random.Generator, got {rng!r}")
+    if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        raise TypeError(f"rng: expected a numpy.random.Generator (or RandomState), got {rng!r}")
     _check_int("n_samples", n_samples, 1)
     W = _parameter("W", W)
     if b is not None:
