@@ -132,8 +132,11 @@ def sklearn_run(X, y, Xt, yt, epochs, seed=0) -> Run:
 
 
 def one_image_step(repeats):
-    """Median microseconds of the fused pass into buffers, the update, and a whole step,
-    cycling over 64 images so that the gradient never vanishes."""
+    """Median microseconds of the fused pass into buffers, the update, a whole
+    step (cycling over 64 images so that the gradient never vanishes), and a
+    copy of W: the yardstick of a step that must move W's size through the
+    cache at least seven times (read W for the scores, write dW; read dW, W,
+    v and write W, v in the update): 3.5 copies."""
     from .bench import median_time
     D, C = ONE_IMAGE
     rng = np.random.default_rng(2)
@@ -158,8 +161,14 @@ def one_image_step(repeats):
         update(W, vW, dW, 1e-4, MOMENTUM, False)
         update(b, vb, db, 1e-4, MOMENTUM, False)
 
-    return {name: median_time(fn, repeats)[0] * 1e6
-            for name, fn in (("fused", grad), ("update", just_update), ("step", step))}
+    def copy():
+        np.copyto(vW, W)
+
+    times = {name: median_time(fn, repeats)[0] * 1e6
+             for name, fn in (("fused", grad), ("update", just_update), ("step", step),
+                              ("copy", copy))}
+    vW[...] = 0.0
+    return times
 
 
 def report(limits, quick: bool, repeats: int) -> list:
@@ -200,5 +209,6 @@ def report(limits, quick: bool, repeats: int) -> list:
     us = one_image_step(repeats)
     print(f"one image (N=1, D={ONE_IMAGE[0]}, C={ONE_IMAGE[1]}, float32): fused pass into "
           f"dW_out {us['fused']:.1f} us, momentum update {us['update']:.1f} us, "
-          f"SGD step {us['step']:.1f} us", flush=True)
+          f"SGD step {us['step']:.1f} us; a copy of W {us['copy']:.1f} us, so the step's "
+          f"traffic alone takes about {3.5 * us['copy']:.1f} us", flush=True)
     return problems
