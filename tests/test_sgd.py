@@ -257,6 +257,14 @@ def _flat(rows, W, b, dW_out, db_out):
     return 1.0
 
 
+def test_verbose_prints_one_line_per_epoch(capsys):
+    W = np.zeros((2, 2))
+    sgd_epochs(_flat, 10, W, None, SGDOptions(batch_size=4, max_epochs=3, tol=None),
+               np.random.default_rng(0), verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[2].startswith("SGD epoch 3: objective 1,")
+
+
 def test_tol_stops_after_n_iter_no_change_epochs():
     W = np.zeros((2, 2))
     options = SGDOptions(batch_size=4, max_epochs=50, tol=1e-3, n_iter_no_change=3)
