@@ -95,7 +95,7 @@ def test_compiled_update_matches_the_formula(momentum, nesterov, dtype, rng):
     p64 = p64 - 0.3 * step
     v_before = v.copy()
     _core._momentum_update(p, v, g, 0.3, momentum, nesterov)
-    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}
     np.testing.assert_allclose(p, p64, **tol)
     np.testing.assert_allclose(v, v64 if momentum else v_before, **tol)
 
@@ -143,7 +143,7 @@ def _optimum(X, y, reg):
         r = ref.linear_softmax_loss(X64, y, W, b, reg=reg)
         return r.loss, np.concatenate([r.dW.ravel(), r.db])
     res = minimize(fun, np.zeros(C * D + C), jac=True, method="L-BFGS-B",
-                   options=dict(maxiter=2000, gtol=1e-12, ftol=1e-15))
+                   options={"maxiter": 2000, "gtol": 1e-12, "ftol": 1e-15})
     return res.fun, res.x[:C * D].reshape(C, D)
 
 
@@ -358,17 +358,17 @@ def test_no_allocation_per_batch():
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs,error,words", [
-    (dict(batch_size=0), ValueError, "^batch_size: "),
-    (dict(batch_size=2.5), TypeError, "^batch_size: "),
-    (dict(learning_rate=0.0), ValueError, "^learning_rate: "),
-    (dict(learning_rate=math.nan), ValueError, "^learning_rate: "),
-    (dict(learning_rate="0.1"), TypeError, "^learning_rate: "),
-    (dict(momentum=1.0), ValueError, "^momentum: "),
-    (dict(lr_schedule="step"), ValueError, "^lr_schedule: .*constant"),
-    (dict(max_epochs=0), ValueError, "^max_epochs: "),
-    (dict(tol=-1.0), ValueError, "^tol: "),
-    (dict(tol=None, lr_schedule="adaptive"), ValueError, "^tol: "),
-    (dict(n_iter_no_change=0), ValueError, "^n_iter_no_change: "),
+    ({"batch_size": 0}, ValueError, "^batch_size: "),
+    ({"batch_size": 2.5}, TypeError, "^batch_size: "),
+    ({"learning_rate": 0.0}, ValueError, "^learning_rate: "),
+    ({"learning_rate": math.nan}, ValueError, "^learning_rate: "),
+    ({"learning_rate": "0.1"}, TypeError, "^learning_rate: "),
+    ({"momentum": 1.0}, ValueError, "^momentum: "),
+    ({"lr_schedule": "step"}, ValueError, "^lr_schedule: .*constant"),
+    ({"max_epochs": 0}, ValueError, "^max_epochs: "),
+    ({"tol": -1.0}, ValueError, "^tol: "),
+    ({"tol": None, "lr_schedule": "adaptive"}, ValueError, "^tol: "),
+    ({"n_iter_no_change": 0}, ValueError, "^n_iter_no_change: "),
 ])
 def test_bad_options_name_the_field(kwargs, error, words):
     with pytest.raises(error, match=words):

@@ -22,7 +22,6 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -41,8 +40,8 @@ REG = 5e-5                  # SGDClassifier's default alpha = 1e-4 is reg = alph
 @dataclass
 class Run:
     """Seconds per epoch (median over the timed epochs) and held-out accuracy."""
-    epoch_s: Optional[float]
-    accuracy: Optional[float]
+    epoch_s: float | None
+    accuracy: float | None
     note: str = ""
 
 

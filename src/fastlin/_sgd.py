@@ -29,7 +29,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import Callable
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class SGDOptions:
     momentum: float = 0.9
     nesterov: bool = False
     max_epochs: int = 100
-    tol: Optional[float] = 1e-4
+    tol: float | None = 1e-4
     n_iter_no_change: int = 5
 
     def __post_init__(self):
@@ -158,8 +158,8 @@ class SGDState:
         Epochs since the objective last fell by ``tol``.
     """
 
-    velocity_W: Optional[np.ndarray] = None
-    velocity_b: Optional[np.ndarray] = None
+    velocity_W: np.ndarray | None = None
+    velocity_b: np.ndarray | None = None
     n_updates: int = 0
     n_epochs: int = 0
     lr_factor: float = 1.0
@@ -187,10 +187,10 @@ class SGDResult:
     """
 
     n_iter: int
-    loss_curve: List[float]
+    loss_curve: list[float]
     converged: bool
     state: SGDState
-    validation_curve: List[float] = field(default_factory=list)
+    validation_curve: list[float] = field(default_factory=list)
 
 
 class BatchGather:
@@ -246,7 +246,8 @@ def _checked_state(state, W, b, momentum):
             state.velocity_W = np.zeros_like(W)
         if b is not None and state.velocity_b is None:
             state.velocity_b = np.zeros_like(b)
-        for name, v, p in (("velocity_W", state.velocity_W, W), ("velocity_b", state.velocity_b, b)):
+        pairs = (("velocity_W", state.velocity_W, W), ("velocity_b", state.velocity_b, b))
+        for name, v, p in pairs:
             if p is not None and (v.shape != p.shape or v.dtype != p.dtype):
                 raise ValueError(f"state: its {name} has shape {v.shape} and dtype {v.dtype}, "
                                  f"the parameter shape {p.shape} and dtype {p.dtype}")
@@ -266,9 +267,9 @@ def _learning_rate(options, state, update_in_call, total_updates):
     return lr
 
 
-def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: Optional[np.ndarray],
-               options: SGDOptions, rng: np.random.Generator, state: Optional[SGDState] = None,
-               validation_loss: Optional[Callable] = None, verbose: int = 0) -> SGDResult:
+def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: np.ndarray | None,
+               options: SGDOptions, rng: np.random.Generator, state: SGDState | None = None,
+               validation_loss: Callable | None = None, verbose: int = 0) -> SGDResult:
     """Runs epochs of mini-batch SGD with momentum; ``W`` and ``b`` are
     updated in place.
 
