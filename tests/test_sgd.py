@@ -173,6 +173,32 @@ def test_converges_to_the_lbfgs_optimum(dtype, schedule, nesterov, lr, within, r
     assert len(result.loss_curve) == 150
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_squared_loss_converges_to_least_squares(dtype, rng):
+    # The exact minimiser of the same objective is least_squares'.
+    N, D, K, reg = 200, 6, 2, 1e-2
+    X = rng.standard_normal((N, D)).astype(dtype)
+    T = (X @ rng.standard_normal((D, K)) + 0.3 * rng.standard_normal((N, K))).astype(dtype)
+    W_star, b_star = ref.least_squares(X.astype(np.float64), T.astype(np.float64), reg=reg)
+    gather = BatchGather(20, X, T)
+
+    def batch_loss_grad(rows, W, b, dW_out, db_out):
+        Xb, Tb = gather(rows)
+        return fastlin.linear_squared_loss(Xb, Tb, W, b, reg=reg, dW_out=dW_out,
+                                           db_out=db_out).loss
+    W, b = np.zeros((K, D), dtype), np.zeros(K, dtype)
+    options = SGDOptions(batch_size=20, learning_rate=0.1, lr_schedule="cosine", momentum=0.9,
+                         max_epochs=400, tol=None)
+    sgd_epochs(batch_loss_grad, N, W, b, options, np.random.default_rng(0))
+    X64, T64 = X.astype(np.float64), T.astype(np.float64)
+    best = ref.linear_squared_loss(X64, T64, W_star, b_star, reg=reg).loss
+    final = ref.linear_squared_loss(X64, T64, W.astype(np.float64), b.astype(np.float64),
+                                    reg=reg).loss
+    assert best <= final <= best * (1 + 1e-6)
+    np.testing.assert_allclose(W, W_star, atol=1e-3)
+    np.testing.assert_allclose(b, b_star, atol=1e-3)
+
+
 def test_same_seed_same_run_other_seed_other_run(rng):
     X, y = _softmax_problem(rng, np.float32)
     options = SGDOptions(batch_size=16, learning_rate=0.1, max_epochs=3, tol=None)
