@@ -139,10 +139,10 @@ def test_buffers_overlapping_inputs_are_rejected_and_untouched(mod, loss, rng):
     holder[:N] = X
     big = np.zeros(C * D + C)
     cases = [
-        (X, W, b, dict(dW_out=W)),
-        (X, W, b, dict(db_out=b)),
-        (holder[:N], W, b, dict(dW_out=holder[N - 2:N - 2 + C])),
-        (X, W, b, dict(dW_out=big[:C * D].reshape(C, D), db_out=big[C * D - 1:C * D - 1 + C])),
+        (X, W, b, {"dW_out": W}),
+        (X, W, b, {"db_out": b}),
+        (holder[:N], W, b, {"dW_out": holder[N - 2:N - 2 + C]}),
+        (X, W, b, {"dW_out": big[:C * D].reshape(C, D), "db_out": big[C * D - 1:C * D - 1 + C]}),
     ]
     for Xc, Wc, bc, outs in cases:
         before = [a.copy() for a in (Xc, Wc, bc)]

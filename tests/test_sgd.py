@@ -95,7 +95,7 @@ def test_compiled_update_matches_the_formula(momentum, nesterov, dtype, rng):
     p64 = p64 - 0.3 * step
     v_before = v.copy()
     _core._momentum_update(p, v, g, 0.3, momentum, nesterov)
-    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-13, "atol": 1e-13}
     np.testing.assert_allclose(p, p64, **tol)
     np.testing.assert_allclose(v, v64 if momentum else v_before, **tol)
 
@@ -143,7 +143,7 @@ def _optimum(X, y, reg):
         r = ref.linear_softmax_loss(X64, y, W, b, reg=reg)
         return r.loss, np.concatenate([r.dW.ravel(), r.db])
     res = minimize(fun, np.zeros(C * D + C), jac=True, method="L-BFGS-B",
-                   options=dict(maxiter=2000, gtol=1e-12, ftol=1e-15))
+                   options={"maxiter": 2000, "gtol": 1e-12, "ftol": 1e-15})
     return res.fun, res.x[:C * D].reshape(C, D)
 
 
@@ -173,6 +173,32 @@ def test_converges_to_the_lbfgs_optimum(dtype, schedule, nesterov, lr, within, r
     assert len(result.loss_curve) == 150
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_squared_loss_converges_to_least_squares(dtype, rng):
+    # The exact minimiser of the same objective is least_squares'.
+    N, D, K, reg = 200, 6, 2, 1e-2
+    X = rng.standard_normal((N, D)).astype(dtype)
+    T = (X @ rng.standard_normal((D, K)) + 0.3 * rng.standard_normal((N, K))).astype(dtype)
+    W_star, b_star = ref.least_squares(X.astype(np.float64), T.astype(np.float64), reg=reg)
+    gather = BatchGather(20, X, T)
+
+    def batch_loss_grad(rows, W, b, dW_out, db_out):
+        Xb, Tb = gather(rows)
+        return fastlin.linear_squared_loss(Xb, Tb, W, b, reg=reg, dW_out=dW_out,
+                                           db_out=db_out).loss
+    W, b = np.zeros((K, D), dtype), np.zeros(K, dtype)
+    options = SGDOptions(batch_size=20, learning_rate=0.1, lr_schedule="cosine", momentum=0.9,
+                         max_epochs=400, tol=None)
+    sgd_epochs(batch_loss_grad, N, W, b, options, np.random.default_rng(0))
+    X64, T64 = X.astype(np.float64), T.astype(np.float64)
+    best = ref.linear_squared_loss(X64, T64, W_star, b_star, reg=reg).loss
+    final = ref.linear_squared_loss(X64, T64, W.astype(np.float64), b.astype(np.float64),
+                                    reg=reg).loss
+    assert best <= final <= best * (1 + 1e-6)
+    np.testing.assert_allclose(W, W_star, atol=1e-3)
+    np.testing.assert_allclose(b, b_star, atol=1e-3)
+
+
 def test_same_seed_same_run_other_seed_other_run(rng):
     X, y = _softmax_problem(rng, np.float32)
     options = SGDOptions(batch_size=16, learning_rate=0.1, max_epochs=3, tol=None)
@@ -190,6 +216,12 @@ def test_same_seed_same_run_other_seed_other_run(rng):
     np.testing.assert_array_equal(b1, b2)
     assert c1 == c2
     assert not np.array_equal(W1, W3)
+    # scikit-learn's check_random_state gives a RandomState: as deterministic.
+    Wa, Wb = np.zeros((4, X.shape[1]), np.float32), np.zeros((4, X.shape[1]), np.float32)
+    for W in (Wa, Wb):
+        sgd_epochs(_fused_batches(X, y, 1e-3, 16), len(y), W, None, options,
+                   np.random.RandomState(5))
+    np.testing.assert_array_equal(Wa, Wb)
 
 
 def test_epochs_split_across_calls_equal_one_call(rng):
@@ -249,6 +281,14 @@ def test_batch_gather_equals_fancy_indexing(rng):
 def _flat(rows, W, b, dW_out, db_out):
     dW_out[...] = 0.0
     return 1.0
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    W = np.zeros((2, 2))
+    sgd_epochs(_flat, 10, W, None, SGDOptions(batch_size=4, max_epochs=3, tol=None),
+               np.random.default_rng(0), verbose=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[2].startswith("SGD epoch 3: objective 1,")
 
 
 def test_tol_stops_after_n_iter_no_change_epochs():
@@ -344,17 +384,17 @@ def test_no_allocation_per_batch():
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs,error,words", [
-    (dict(batch_size=0), ValueError, "^batch_size: "),
-    (dict(batch_size=2.5), TypeError, "^batch_size: "),
-    (dict(learning_rate=0.0), ValueError, "^learning_rate: "),
-    (dict(learning_rate=math.nan), ValueError, "^learning_rate: "),
-    (dict(learning_rate="0.1"), TypeError, "^learning_rate: "),
-    (dict(momentum=1.0), ValueError, "^momentum: "),
-    (dict(lr_schedule="step"), ValueError, "^lr_schedule: .*constant"),
-    (dict(max_epochs=0), ValueError, "^max_epochs: "),
-    (dict(tol=-1.0), ValueError, "^tol: "),
-    (dict(tol=None, lr_schedule="adaptive"), ValueError, "^tol: "),
-    (dict(n_iter_no_change=0), ValueError, "^n_iter_no_change: "),
+    ({"batch_size": 0}, ValueError, "^batch_size: "),
+    ({"batch_size": 2.5}, TypeError, "^batch_size: "),
+    ({"learning_rate": 0.0}, ValueError, "^learning_rate: "),
+    ({"learning_rate": math.nan}, ValueError, "^learning_rate: "),
+    ({"learning_rate": "0.1"}, TypeError, "^learning_rate: "),
+    ({"momentum": 1.0}, ValueError, "^momentum: "),
+    ({"lr_schedule": "step"}, ValueError, "^lr_schedule: .*constant"),
+    ({"max_epochs": 0}, ValueError, "^max_epochs: "),
+    ({"tol": -1.0}, ValueError, "^tol: "),
+    ({"tol": None, "lr_schedule": "adaptive"}, ValueError, "^tol: "),
+    ({"n_iter_no_change": 0}, ValueError, "^n_iter_no_change: "),
 ])
 def test_bad_options_name_the_field(kwargs, error, words):
     with pytest.raises(error, match=words):
