@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from typing import TextIO
 
 from . import _core
 
@@ -33,7 +34,7 @@ def cpu_variant() -> str:
     return _core.cpu_variant()
 
 
-def show_config(file=None) -> None:
+def show_config(file: TextIO | None = None) -> None:
     """Print the version, the kernel variant, the threads and the BLAS in use."""
     from . import __version__
 
