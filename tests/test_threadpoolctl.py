@@ -60,3 +60,13 @@ def test_controller_api(threads):
     with controller.limit(limits=2):
         assert fastlin.get_num_threads() == 2
 
+
+
+def test_capi_pool_follows_the_main_one(threads):
+    import fastlin.capi  # noqa: F401  (its own copy of the pool)
+
+    fastlin.set_num_threads(3)
+    assert {p["prefix"]: p["num_threads"] for p in _fastlin_pools()} == {"_core": 3, "capi": 3}
+    with threadpoolctl.threadpool_limits(limits=1):
+        assert {p["prefix"]: p["num_threads"] for p in _fastlin_pools()} == {"_core": 1, "capi": 1}
+    assert {p["prefix"]: p["num_threads"] for p in _fastlin_pools()} == {"_core": 3, "capi": 3}

@@ -1,14 +1,20 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
 """fastlin's losses for Cython code, without the GIL (see capi.pxd).
 
-The functions call the C++ kernels directly, on fastlin's thread pool; the
-checks here are the ones the Python bindings make on shapes. A Python caller
-uses ``fastlin`` itself: this module only exports C functions to ``cimport``.
+The functions call the C++ kernels directly; the checks here are the ones the
+Python bindings make on shapes. A Python caller uses ``fastlin`` itself: this
+module exports C functions to ``cimport``, and keeps its copy of the thread
+pool at the thread count of fastlin's.
 """
 
 from cython cimport floating
 from libc.math cimport isfinite
 from libc.stdint cimport int64_t, uintptr_t
+
+
+cdef extern from "parallel.hpp" namespace "fastlin" nogil:
+    int get_num_threads()
+    void set_num_threads(int n)
 
 
 cdef extern from "loss_options.hpp" namespace "fastlin" nogil:
@@ -209,3 +215,13 @@ cdef double linear_squared_loss(const floating[:, ::1] X, const floating[:, ::1]
                              f"got shape ({T.shape[0]}, {T.shape[1]})")
     cdef SquaredOptions options
     return kernel_linear_squared(linear_batch(X, W, b, reg, dW, db), &T[0, 0], options)
+
+
+def _set_num_threads(int n):
+    """Called by fastlin.set_num_threads, so that both pools have its count."""
+    set_num_threads(n)
+
+
+import fastlin as _fastlin
+
+set_num_threads(_fastlin.get_num_threads())
