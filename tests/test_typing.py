@@ -41,8 +41,8 @@ def _fastlin_on_mypy_path(monkeypatch):
 
 
 def _mypy(*paths):
-    stdout, stderr, status = mypy_api.run(["--strict", "--no-incremental", "--follow-imports=silent",
-                                           *map(str, paths)])
+    args = ["--strict", "--no-incremental", "--follow-imports=silent", *map(str, paths)]
+    stdout, stderr, status = mypy_api.run(args)
     return stdout + stderr, status
 
 

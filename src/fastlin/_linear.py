@@ -80,7 +80,8 @@ def bias_trick(X: npt.ArrayLike, W: npt.ArrayLike,
 
 @_document(_FUSED_NOTE)
 def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
                         weight: npt.ArrayLike | None = None,
                         sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
                         label_smoothing: float = 0.0, reduction: Reduction = "mean") -> LossGrad:
@@ -101,7 +102,8 @@ def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
 
 @_document(_FUSED_NOTE)
 def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
                         sample_weight: npt.ArrayLike | None = None,
                         reduction: Reduction = "mean") -> LossGrad:
     return LossGrad(*_core.linear_squared_loss(X, T, W, b, reg, return_dX, sample_weight,

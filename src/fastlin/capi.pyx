@@ -63,9 +63,11 @@ cdef extern from "linear_losses.hpp" namespace "fastlin" nogil:
         const LinearLossBatch[T]& a, const T* target, const SquaredOptions& o) except +
 
 
-cdef bint overlap(const void* a, Py_ssize_t a_bytes, const void* b, Py_ssize_t b_bytes) noexcept nogil:
+cdef bint overlap(const void* a, Py_ssize_t a_bytes,
+                  const void* b, Py_ssize_t b_bytes) noexcept nogil:
     cdef uintptr_t pa = <uintptr_t>a, pb = <uintptr_t>b
-    return a_bytes > 0 and b_bytes > 0 and pa < pb + <uintptr_t>b_bytes and pb < pa + <uintptr_t>a_bytes
+    return (a_bytes > 0 and b_bytes > 0
+            and pa < pb + <uintptr_t>b_bytes and pb < pa + <uintptr_t>a_bytes)
 
 
 # n_labels: the length of y, or -1 for a loss without labels.
@@ -79,12 +81,13 @@ cdef int check_scores(const char* s_arg, const floating[:, ::1] S, Py_ssize_t n_
     if n_labels >= 0 and n_labels != S.shape[0]:
         with gil:
             s_name = s_arg.decode()
-            raise ValueError(f"y: expected shape ({S.shape[0]},) to match the rows of {s_name}, got shape "
-                             f"({n_labels},)")
+            raise ValueError(f"y: expected shape ({S.shape[0]},) to match the rows of {s_name}, "
+                             f"got shape ({n_labels},)")
     if dS.shape[0] != S.shape[0] or dS.shape[1] != S.shape[1]:
         with gil:
             s_name, g_name = s_arg.decode(), g_arg.decode()
-            raise ValueError(f"{g_name}: expected the shape of {s_name} ({S.shape[0]}, {S.shape[1]}), "
+            raise ValueError(f"{g_name}: expected the shape of {s_name} "
+                             f"({S.shape[0]}, {S.shape[1]}), "
                              f"got shape ({dS.shape[0]}, {dS.shape[1]})")
     cdef Py_ssize_t nbytes = S.shape[0] * S.shape[1] * sizeof(floating)
     if overlap(&S[0, 0], nbytes, &dS[0, 0], nbytes):
@@ -94,7 +97,8 @@ cdef int check_scores(const char* s_arg, const floating[:, ::1] S, Py_ssize_t n_
     return 0
 
 
-cdef inline ScoresBatch[floating] scores_batch(const floating[:, ::1] S, floating[:, ::1] dS) noexcept nogil:
+cdef inline ScoresBatch[floating] scores_batch(const floating[:, ::1] S,
+                                               floating[:, ::1] dS) noexcept nogil:
     cdef ScoresBatch[floating] batch
     batch.S = &S[0, 0]
     batch.N = S.shape[0]
@@ -134,18 +138,22 @@ cdef int check_model(const floating[:, ::1] X, Py_ssize_t n_targets, const char*
                      floating[:, ::1] dW, floating[::1] db) except -1 nogil:
     if W.shape[0] < 1:
         with gil:
-            raise ValueError(f"W: expected at least one class (C >= 1), got shape ({W.shape[0]}, {W.shape[1]})")
+            raise ValueError(f"W: expected at least one class (C >= 1), got shape "
+                             f"({W.shape[0]}, {W.shape[1]})")
     if X.shape[1] != W.shape[1]:
         with gil:
             raise ValueError(f"X: expected {W.shape[1]} features to match W of shape "
-                             f"({W.shape[0]}, {W.shape[1]}), got shape ({X.shape[0]}, {X.shape[1]})")
+                             f"({W.shape[0]}, {W.shape[1]}), got shape "
+                             f"({X.shape[0]}, {X.shape[1]})")
     if n_targets != X.shape[0]:
         with gil:
             targets_name = targets_arg.decode()
-            raise ValueError(f"{targets_name}: expected {X.shape[0]} rows to match X, got {n_targets}")
+            raise ValueError(f"{targets_name}: expected {X.shape[0]} rows to match X, "
+                             f"got {n_targets}")
     if b is not None and b.shape[0] != W.shape[0]:
         with gil:
-            raise ValueError(f"b: expected shape ({W.shape[0]},) to match W, got shape ({b.shape[0]},)")
+            raise ValueError(f"b: expected shape ({W.shape[0]},) to match W, "
+                             f"got shape ({b.shape[0]},)")
     if (b is None) != (db is None):
         with gil:
             raise ValueError("db: expected None exactly when b is None")
@@ -161,7 +169,8 @@ cdef int check_model(const floating[:, ::1] X, Py_ssize_t n_targets, const char*
             raise ValueError(f"reg: expected a finite number >= 0, got {reg}")
     cdef Py_ssize_t w_bytes = W.shape[0] * W.shape[1] * sizeof(floating)
     cdef Py_ssize_t x_bytes = X.shape[0] * X.shape[1] * sizeof(floating)
-    if overlap(&dW[0, 0], w_bytes, &W[0, 0], w_bytes) or overlap(&dW[0, 0], w_bytes, &X[0, 0], x_bytes):
+    if (overlap(&dW[0, 0], w_bytes, &W[0, 0], w_bytes)
+            or overlap(&dW[0, 0], w_bytes, &X[0, 0], x_bytes)):
         with gil:
             raise ValueError("dW: must not overlap X or W")
     return 0

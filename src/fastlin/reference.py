@@ -692,7 +692,8 @@ _LINEAR_DOC = """
 
 
 def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
                         weight: npt.ArrayLike | None = None,
                         sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
                         label_smoothing: float = 0.0, reduction: Reduction = "mean") -> LossGrad:
@@ -756,7 +757,8 @@ def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
 
 
 def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
                         sample_weight: npt.ArrayLike | None = None,
                         reduction: Reduction = "mean") -> LossGrad:
     """Linear layer, squared loss and backward in one call (linear regression).

@@ -49,10 +49,9 @@ def every_function() -> list[float]:
     except LabelError as exc:
         assert isinstance(exc, IndexError)
     fl.set_num_threads(fl.get_num_threads())
-    variant: str = fl.cpu_variant()
     fl.show_config()
-    include: str = fl.get_include()
-    version: str = fl.__version__
+    names: list[str] = [fl.cpu_variant(), fl.get_include(), fl.__version__]
+    assert all(names)
 
     # The same API in plain NumPy, one call each.
     ref = fastlin.reference
@@ -62,6 +61,7 @@ def every_function() -> list[float]:
     losses.append(float(ref.squared_loss(S, T)[0]))
     ref_r = ref.linear_svm_loss(X, y, W, b, reg=0.1)
     ref_r = ref.linear_squared_loss(X, T, W, b, return_dX=True)
+    assert ref_r.dX is not None
     dX, dW, db = ref.linear_backward(S, X, W)
     X1, W1 = ref.bias_trick(X, W, b)
     W_fit, b_fit = ref.least_squares(X, T, fit_bias=False)
