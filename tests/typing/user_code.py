@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 import fastlin
+import fastlin.capi  # noqa: F401  (a compiled module: its stub must be found)
 import fastlin.reference
 from fastlin import LabelError, LossGrad
 from fastlin.compat import cs231n
