@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,18 @@ def _calls(fl, y):
         "linear_softmax_loss": lambda: fl.linear_softmax_loss(X, y, W),
         "linear_svm_loss": lambda: fl.linear_svm_loss(X, y, W, np.zeros(C)),
     }
+
+
+def test_pickles_as_fastlin_label_error():
+    # Errors cross process boundaries (multiprocessing, Dask workers) pickled.
+    try:
+        fastlin.svm_loss(np.zeros((N, C)), np.full(N, C))
+    except fastlin.LabelError as exc:
+        error = exc
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is fastlin.LabelError
+    assert str(copy) == str(error)
+    assert repr(type(copy)) == "<class 'fastlin.LabelError'>"
 
 
 def test_one_class_shared_by_both_modules():

@@ -11,3 +11,6 @@ class LabelError(ValueError, IndexError):
     code written against PyTorch catches). The message names the first bad
     label, its row and ``C``.
     """
+
+    # Shown and pickled as fastlin.LabelError, where users import it from.
+    __module__ = "fastlin"
