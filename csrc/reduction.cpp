@@ -12,10 +12,10 @@ namespace fastlin {
 namespace {
 
 [[noreturn]] void throw_bad_label(int64_t i, int64_t yi, int64_t C, bool has_ignore_index, int64_t ignore_index) {
-    throw std::invalid_argument("y: label y[" + std::to_string(i) + "] = " + std::to_string(yi) +
-                                " is outside [0, C) with C = " + std::to_string(C) +
-                                (has_ignore_index ? " (and is not ignore_index = " + std::to_string(ignore_index) + ")"
-                                                  : std::string()));
+    throw LabelError("y: label y[" + std::to_string(i) + "] = " + std::to_string(yi) +
+                     " is outside [0, C) with C = " + std::to_string(C) +
+                     (has_ignore_index ? " (and is not ignore_index = " + std::to_string(ignore_index) + ")"
+                                       : std::string()));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 
 #include "loss_options.hpp"
 
@@ -36,9 +37,15 @@ inline double reduce_total(Reduction r, double total, double denominator) {
     return denominator > 0.0 ? total / denominator : std::numeric_limits<double>::quiet_NaN();
 }
 
+// A label outside [0, C). An std::invalid_argument, so that callers that only
+// know bad input still see one; the bindings raise it as fastlin.LabelError.
+struct LabelError : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
+};
+
 // Checks every label against [0, C) (ignore_index aside) and returns the sum
 // over counted rows of sample_weight[i] * class_weight[y_i]. Throws
-// std::invalid_argument naming the first bad label.
+// LabelError naming the first bad label.
 double check_labels_and_count(const int64_t* y, int64_t N, int64_t C, const RowWeights& w,
                               bool has_ignore_index, int64_t ignore_index);
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "reduction.hpp"
+
 namespace fastlin::bind {
 
 // Plain string building, no iostreams: a module whose libstdc++ is linked
@@ -60,8 +62,8 @@ carray<int64_t> as_labels(const py::array& y, const char* name, int64_t n) {
         auto v = u.unchecked<1>();
         for (py::ssize_t i = 0; i < v.shape(0); ++i) {
             if (v(i) > static_cast<uint64_t>(INT64_MAX)) {
-                throw std::invalid_argument(std::string(name) + ": label " + name + "[" + std::to_string(i) +
-                                            "] = " + std::to_string(v(i)) + " is outside [0, C)");
+                throw LabelError(std::string(name) + ": label " + name + "[" + std::to_string(i) +
+                                 "] = " + std::to_string(v(i)) + " is outside [0, C)");
             }
         }
     }

@@ -2,8 +2,8 @@
 
 One table, ``CASES``: each case is a call of a public function with one
 hostile argument and what it must do -- either work and give the reference's
-result (``OK``), or raise ``ValueError``/``TypeError`` whose message starts
-with the argument's name. Every case is checked twice:
+result (``OK``), or raise ``ValueError``/``TypeError`` (``fastlin.LabelError`` for a label out
+of range) whose message starts with the argument's name. Every case is checked twice:
 
 * in this process, one pytest case each (``test_case``), which also checks
   that no input array was written to;
@@ -35,6 +35,7 @@ from conftest import assert_close
 import fastlin
 import fastlin.compat.cs231n as cs231n
 import fastlin.reference as ref
+from fastlin import LabelError
 
 OK = None
 N, C, D = 5, 3, 4
@@ -312,13 +313,13 @@ for _fn, _what, _changes, _arg in _MISMATCH:
 _U64_BIG = np.uint64(2**63 + 5)
 _U64_WRAPS_TO_IGNORE = np.uint64(2**64 - 100)     # int64(-100), ignore_index, once wrapped
 for _fn in _LABEL_FUNCS:
-    _case(_fn, "y-negative", {"y": np.array([0, 1, -1, 2, 0])}, (ValueError, "y"))
-    _case(_fn, "y-equals-C", {"y": np.array([0, 1, C, 2, 0])}, (ValueError, "y"))
-    _case(_fn, "y-huge", {"y": np.array([0, 1, 2**62, 2, 0])}, (ValueError, "y"))
-    _case(_fn, "y-int64-min", {"y": np.array([0, 1, -2**63, 2, 0])}, (ValueError, "y"))
-    _case(_fn, "y-u64-huge", {"y": np.array([0, 1, _U64_BIG, 2, 0], np.uint64)}, (ValueError, "y"))
+    _case(_fn, "y-negative", {"y": np.array([0, 1, -1, 2, 0])}, (LabelError, "y"))
+    _case(_fn, "y-equals-C", {"y": np.array([0, 1, C, 2, 0])}, (LabelError, "y"))
+    _case(_fn, "y-huge", {"y": np.array([0, 1, 2**62, 2, 0])}, (LabelError, "y"))
+    _case(_fn, "y-int64-min", {"y": np.array([0, 1, -2**63, 2, 0])}, (LabelError, "y"))
+    _case(_fn, "y-u64-huge", {"y": np.array([0, 1, _U64_BIG, 2, 0], np.uint64)}, (LabelError, "y"))
     _case(_fn, "y-u64-wraps-to-ignore", {"y": np.array([0, 1, _U64_WRAPS_TO_IGNORE, 2, 0], np.uint64)},
-          (ValueError, "y"))
+          (LabelError, "y"))
     _case(_fn, "y-bool", {"y": np.array([0, 1, 1, 0, 1], bool)}, (TypeError, "y"))
     _case(_fn, "y-float-1d", {"y": _y().astype(np.float64)}, (TypeError, "y"))
     _case(_fn, "y-object-ints", {"y": _y().astype(object)}, (TypeError, "y"))
@@ -331,7 +332,7 @@ for _fn in ["svm_loss", "linear_svm_loss", "cs231n.svm_loss", "cs231n.svm_loss_v
 _case("softmax_loss", "y-ignored-row", {"y": np.array([0, -100, 2, 1, 0])}, OK)
 _case("softmax_loss", "y-all-ignored", {"y": np.full(N, -100)}, OK)
 _case("linear_softmax_loss", "y-ignored-row", {"y": np.array([0, -100, 2, 1, 0])}, OK)
-_case("svm_loss", "y-minus-100", {"y": np.array([0, -100, 2, 1, 0])}, (ValueError, "y"))
+_case("svm_loss", "y-minus-100", {"y": np.array([0, -100, 2, 1, 0])}, (LabelError, "y"))
 _case("softmax_loss", "ignore_index-huge-label", {"y": np.array([0, 2**40, 2, 1, 0]), "ignore_index": 2**40},
       OK)
 _case("softmax_loss", "ignore_index-float", {"ignore_index": 1.5}, (TypeError, "ignore_index"))

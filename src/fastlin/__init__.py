@@ -6,18 +6,23 @@
 
 from ._linear import (bias_trick, least_squares, linear, linear_backward, linear_softmax_loss,
                       linear_squared_loss, linear_svm_loss)
+from ._errors import LabelError
 from ._lossgrad import LossGrad
 from ._runtime import _warn_if_forced_variant_refused, cpu_variant, get_num_threads, set_num_threads, show_config
 from ._scores_losses import softmax_loss, squared_loss, svm_loss
+from ._threadpoolctl import register_with_threadpoolctl as _register_with_threadpoolctl
+from ._version import __version__
 
 _warn_if_forced_variant_refused()
-
-__version__ = "0.1.0"
+_register_with_threadpoolctl()
 
 __all__ = [
+    "LabelError",
     "LossGrad",
+    "__version__",
     "bias_trick",
     "cpu_variant",
+    "get_include",
     "get_num_threads",
     "least_squares",
     "linear",
@@ -31,3 +36,16 @@ __all__ = [
     "squared_loss",
     "svm_loss",
 ]
+
+
+def get_include() -> str:
+    """The directory to give the C/C++ compiler and Cython for ``fastlin.capi``.
+
+    A Cython module that does ``from fastlin.capi cimport softmax_loss`` is
+    built with ``include_dirs=[fastlin.get_include()]`` (cythonize's and the
+    compiler's), as with ``numpy.get_include()``: it is the directory that
+    holds the ``fastlin`` package, so that ``fastlin/capi.pxd`` is found.
+    """
+    import os
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -23,9 +23,12 @@ number of threads (csrc/linear_losses.hpp, FusedPlan).
 
 from __future__ import annotations
 
+from typing import Any, Callable, TypeVar
+
 from . import _core
 from . import reference as _reference
 from ._lossgrad import LossGrad
+from ._typing import FloatArray, Reduction, SvmVariant, npt
 
 _FUSED_NOTE = """
     Compiled: one pass over blocks of rows of ``X`` (see :mod:`fastlin._linear`);
@@ -43,11 +46,14 @@ _LEAST_SQUARES_NOTE = """
 """
 
 
-def _document(note=""):
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _document(note: str = "") -> Callable[[_Function], _Function]:
     """Gives a function the docstring of the reference function of the same
     name (one definition of the API's documentation), plus a note on how
     fastlin computes it."""
-    def decorate(fn):
+    def decorate(fn: _Function) -> _Function:
         doc = getattr(_reference, fn.__name__).__doc__
         if doc:  # None under python -OO
             fn.__doc__ = doc.rstrip() + "\n" + note if note else doc
@@ -56,45 +62,60 @@ def _document(note=""):
 
 
 @_document()
-def linear(X, W, b=None):
+def linear(X: npt.ArrayLike, W: npt.ArrayLike, b: npt.ArrayLike | None = None) -> FloatArray:
     return _core.linear(X, W, b)
 
 
 @_document()
-def linear_backward(dS, X, W):
+def linear_backward(dS: npt.ArrayLike, X: npt.ArrayLike,
+                    W: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     return _core.linear_backward(dS, X, W)
 
 
 @_document()
-def bias_trick(X, W, b):
+def bias_trick(X: npt.ArrayLike, W: npt.ArrayLike,
+               b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     return _core.bias_trick(X, W, b)
 
 
 @_document(_FUSED_NOTE)
-def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=None,
-                        sample_weight=None, ignore_index=-100, label_smoothing=0.0,
-                        reduction="mean", dW_out=None, db_out=None):
+def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
+                        weight: npt.ArrayLike | None = None,
+                        sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
+                        label_smoothing: float = 0.0, reduction: Reduction = "mean",
+        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
     return LossGrad(*_core.linear_softmax_loss(X, y, W, b, reg, return_dX, weight, sample_weight,
                                                ignore_index, label_smoothing, reduction,
                                                dW_out, db_out))
 
 
 @_document(_FUSED_NOTE)
-def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, squared=False,
-                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean",
-                    dW_out=None, db_out=None):
+def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
+                    b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
+                    margin: float = 1.0, squared: bool = False,
+                    variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
+                    sample_weight: npt.ArrayLike | None = None,
+                    reduction: Reduction = "mean",
+        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
     return LossGrad(*_core.linear_svm_loss(X, y, W, b, reg, return_dX, margin, squared, variant,
                                            weight, sample_weight, reduction, dW_out, db_out))
 
 
 @_document(_FUSED_NOTE)
-def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_weight=None,
-                        reduction="mean", dW_out=None, db_out=None):
+def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
+                        sample_weight: npt.ArrayLike | None = None,
+                        reduction: Reduction = "mean",
+        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
     return LossGrad(*_core.linear_squared_loss(X, T, W, b, reg, return_dX, sample_weight,
                                                reduction, dW_out, db_out))
 
 
 @_document(_LEAST_SQUARES_NOTE)
-def least_squares(X, T, *, reg=0.0, fit_bias=True):
+def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
+                  fit_bias: bool = True) -> tuple[FloatArray, FloatArray | None]:
     W, b, _method = _core.least_squares(X, T, reg, fit_bias)
     return W, b

@@ -6,9 +6,9 @@ Kept in its own small module so that ``fastlin`` (compiled) and
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Union
+from typing import NamedTuple, Optional
 
-import numpy as np
+from ._typing import FloatArray, Loss
 
 
 class LossGrad(NamedTuple):
@@ -29,7 +29,7 @@ class LossGrad(NamedTuple):
         ``return_dX=True``.
     """
 
-    loss: Union[float, np.ndarray]
-    dW: np.ndarray
-    db: Optional[np.ndarray]
-    dX: Optional[np.ndarray]
+    loss: Loss
+    dW: FloatArray
+    db: Optional[FloatArray]
+    dX: Optional[FloatArray]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from typing import TextIO
 
 from . import _core
 
@@ -19,8 +20,15 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Set the threads of fastlin's kernels (``n >= 1``); NumPy's own BLAS is not affected."""
+    """Set the threads of fastlin's kernels (``n >= 1``); NumPy's own BLAS is not affected.
+
+    Also sets those of :mod:`fastlin.capi` (the Cython API, which links its own
+    copy of the kernels) when it is loaded.
+    """
     _core.set_num_threads(n)
+    capi = sys.modules.get("fastlin.capi")
+    if capi is not None:
+        capi._set_num_threads(n)
 
 
 def cpu_variant() -> str:
@@ -34,7 +42,7 @@ def cpu_variant() -> str:
     return _core.cpu_variant()
 
 
-def show_config(file=None) -> None:
+def show_config(file: TextIO | None = None) -> None:
     """Print the version, the kernel variant, the threads and the BLAS in use."""
     from . import __version__
 

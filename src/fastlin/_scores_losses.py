@@ -9,10 +9,13 @@ order are accepted; C-contiguous arrays of the scores' dtype avoid a copy.
 from __future__ import annotations
 
 from . import _core
+from ._typing import LossAndGradient, Reduction, SvmVariant, npt
 
 
-def softmax_loss(S, y, *, weight=None, sample_weight=None, ignore_index=-100,
-                 label_smoothing=0.0, reduction="mean", grad=True):
+def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
+                 sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
+                 label_smoothing: float = 0.0, reduction: Reduction = "mean",
+                 grad: bool = True) -> LossAndGradient:
     """Softmax cross-entropy of scores ``S`` (N, C) and its gradient ``dS``.
 
     ``y`` is either integer labels (N,) in ``[0, C)`` (``ignore_index`` rows add
@@ -34,8 +37,10 @@ def softmax_loss(S, y, *, weight=None, sample_weight=None, ignore_index=-100,
                               label_smoothing, reduction, grad)
 
 
-def svm_loss(S, y, *, margin=1.0, squared=False, variant="weston_watkins",
-             weight=None, sample_weight=None, reduction="mean", grad=True):
+def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared: bool = False,
+             variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
+             sample_weight: npt.ArrayLike | None = None, reduction: Reduction = "mean",
+             grad: bool = True) -> LossAndGradient:
     """Multiclass SVM hinge loss of scores ``S`` (N, C) and its gradient ``dS``.
 
     ``variant="weston_watkins"`` (the lecture's):
@@ -54,7 +59,8 @@ def svm_loss(S, y, *, margin=1.0, squared=False, variant="weston_watkins",
                           reduction, grad)
 
 
-def squared_loss(P, T, *, sample_weight=None, reduction="mean", grad=True):
+def squared_loss(P: npt.ArrayLike, T: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None,
+                 reduction: Reduction = "mean", grad: bool = True) -> LossAndGradient:
     """Squared (linear-regression) loss ``L_i = 1/2 ||p_i - t_i||^2`` and ``dP``.
 
     ``P`` and ``T`` are both (N,) or both (N, K). ``"mean"`` is per sample (not

@@ -40,7 +40,9 @@ import math
 
 import numpy as np
 
+from ._errors import LabelError
 from ._lossgrad import LossGrad
+from ._typing import FloatArray, LossAndGradient, Reduction, SvmVariant, npt
 
 __all__ = [
     "LossGrad",
@@ -148,7 +150,7 @@ def _check_labels(y, N, C, ignore_index=None):
         big = y > np.uint64(_INT64_MAX)
         if big.any():
             i = int(np.argmax(big))
-            raise ValueError(f"y: label y[{i}] = {int(y[i])} is outside [0, C) with C = {C}")
+            raise LabelError(f"y: label y[{i}] = {int(y[i])} is outside [0, C) with C = {C}")
     y64 = y.astype(np.int64)
     if ignore_index is not None and _INT64_MIN <= ignore_index <= _INT64_MAX:
         ignored = y64 == ignore_index
@@ -160,7 +162,7 @@ def _check_labels(y, N, C, ignore_index=None):
         msg = f"y: label y[{i}] = {int(y64[i])} is outside [0, C) with C = {C}"
         if ignore_index is not None:
             msg += f" (and is not ignore_index = {ignore_index})"
-        raise ValueError(msg)
+        raise LabelError(msg)
     keep = ~ignored
     return np.where(keep, y64, 0), keep
 
@@ -244,7 +246,7 @@ def _bias_arg(b, W):
     return b
 
 
-def linear(X, W, b=None):
+def linear(X: npt.ArrayLike, W: npt.ArrayLike, b: npt.ArrayLike | None = None) -> FloatArray:
     """Scores of a linear classifier, ``S = X @ W.T + b``.
 
     Parameters
@@ -272,7 +274,8 @@ def linear(X, W, b=None):
     return S
 
 
-def linear_backward(dS, X, W):
+def linear_backward(dS: npt.ArrayLike, X: npt.ArrayLike,
+                    W: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Backward pass of :func:`linear`: gradients from the upstream ``dS``.
 
     ``dX = dS @ W``, ``dW = dS.T @ X``, ``db = dS.sum(0)``.
@@ -314,7 +317,8 @@ def linear_backward(dS, X, W):
     return dX.astype(_float_dtype(X), copy=False), dW.astype(_float_dtype(W), copy=False), db
 
 
-def bias_trick(X, W, b):
+def bias_trick(X: npt.ArrayLike, W: npt.ArrayLike,
+               b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Fold the bias into the weights: ``X1 = [X, 1]``, ``W1 = [W, b]``.
 
     ``linear(X1, W1) == linear(X, W, b)`` (up to rounding).
@@ -351,8 +355,10 @@ def bias_trick(X, W, b):
 # Losses on scores
 # --------------------------------------------------------------------------
 
-def softmax_loss(S, y, *, weight=None, sample_weight=None, ignore_index=-100,
-                 label_smoothing=0.0, reduction="mean", grad=True):
+def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
+                 sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
+                 label_smoothing: float = 0.0, reduction: Reduction = "mean",
+                 grad: bool = True) -> LossAndGradient:
     """Softmax cross-entropy of scores ``S`` and its gradient ``dS``.
 
     Matches ``torch.nn.functional.cross_entropy(S, y, weight, ignore_index=...,
@@ -486,8 +492,10 @@ def softmax_loss(S, y, *, weight=None, sample_weight=None, ignore_index=-100,
         return _finish(L, G, sw, denom, reduction, dtype)
 
 
-def svm_loss(S, y, *, margin=1.0, squared=False, variant="weston_watkins",
-             weight=None, sample_weight=None, reduction="mean", grad=True):
+def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared: bool = False,
+             variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
+             sample_weight: npt.ArrayLike | None = None, reduction: Reduction = "mean",
+             grad: bool = True) -> LossAndGradient:
     """Multiclass SVM (hinge) loss of scores ``S`` and its gradient ``dS``.
 
     ``variant="weston_watkins"`` (the lecture's, cs231n's)::
@@ -590,7 +598,8 @@ def svm_loss(S, y, *, margin=1.0, squared=False, variant="weston_watkins",
     return _finish(L, G, sw, float(cw.sum()), reduction)
 
 
-def squared_loss(P, T, *, sample_weight=None, reduction="mean", grad=True):
+def squared_loss(P: npt.ArrayLike, T: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None,
+                 reduction: Reduction = "mean", grad: bool = True) -> LossAndGradient:
     """Squared (linear-regression) loss ``L_i = 1/2 ||p_i - t_i||^2`` and ``dP``.
 
     Sample ``i`` contributes ``sw_i * L_i``; ``"mean"`` is per sample (not per
@@ -737,9 +746,13 @@ _LINEAR_DOC = """
 """
 
 
-def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=None,
-                        sample_weight=None, ignore_index=-100, label_smoothing=0.0,
-                        reduction="mean", dW_out=None, db_out=None):
+def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
+                        weight: npt.ArrayLike | None = None,
+                        sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
+                        label_smoothing: float = 0.0, reduction: Reduction = "mean",
+        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
     """Linear layer, softmax cross-entropy and backward in one call.
 
     Same as ``S = linear(X, W, b)``; ``loss, dS = softmax_loss(S, y, ...)``;
@@ -771,9 +784,13 @@ def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=Non
         dW_out, db_out, (y, weight, sample_weight))
 
 
-def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, squared=False,
-                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean",
-                    dW_out=None, db_out=None):
+def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
+                    b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
+                    margin: float = 1.0, squared: bool = False,
+                    variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
+                    sample_weight: npt.ArrayLike | None = None,
+                    reduction: Reduction = "mean",
+        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
     """Linear layer, multiclass SVM loss and backward in one call.
 
     Same as ``S = linear(X, W, b)``; ``loss, dS = svm_loss(S, y, ...)``;
@@ -804,8 +821,12 @@ def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, sq
         dW_out, db_out, (y, weight, sample_weight))
 
 
-def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_weight=None,
-                        reduction="mean", dW_out=None, db_out=None):
+def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
+                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
+                        return_dX: bool = False,
+                        sample_weight: npt.ArrayLike | None = None,
+                        reduction: Reduction = "mean",
+        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
     """Linear layer, squared loss and backward in one call (linear regression).
 
     Same as ``P = linear(X, W, b)``; ``loss, dP = squared_loss(P, T, ...)``;
@@ -861,7 +882,8 @@ del _f
 # Closed form
 # --------------------------------------------------------------------------
 
-def least_squares(X, T, *, reg=0.0, fit_bias=True):
+def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
+                  fit_bias: bool = True) -> tuple[FloatArray, FloatArray | None]:
     """Exact minimiser of :func:`linear_squared_loss` (``reduction="mean"``).
 
     Minimises ``1/(2N) ||X W^T + b - T||^2 + reg ||W||^2`` over ``W`` (and

@@ -19,6 +19,7 @@ import numpy as np
 from .._linear import linear_softmax_loss, linear_svm_loss
 from .._scores_losses import softmax_loss as _softmax_loss
 from .._scores_losses import svm_loss as _svm_loss
+from .._typing import FloatArray, LossAndGradient, npt
 
 __all__ = ["softmax_loss", "softmax_loss_vectorized", "svm_loss", "svm_loss_vectorized"]
 
@@ -49,7 +50,8 @@ def _scores_named_x(loss, x, y):
         raise
 
 
-def softmax_loss_vectorized(W, X, y, reg):
+def softmax_loss_vectorized(W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike,
+                            reg: float) -> tuple[float, FloatArray]:
     """Softmax loss and gradient of a linear classifier without bias.
 
     Parameters
@@ -66,10 +68,11 @@ def softmax_loss_vectorized(W, X, y, reg):
     dW : ndarray, shape (D, C)
     """
     r = linear_softmax_loss(X, y, _weights_dc(W).T, reg=reg)
-    return r.loss, np.ascontiguousarray(r.dW.T)
+    return float(r.loss), np.ascontiguousarray(r.dW.T)
 
 
-def svm_loss_vectorized(W, X, y, reg):
+def svm_loss_vectorized(W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike,
+                        reg: float) -> tuple[float, FloatArray]:
     """Multiclass SVM (hinge, margin 1) loss and gradient without bias.
 
     Parameters
@@ -86,14 +89,14 @@ def svm_loss_vectorized(W, X, y, reg):
     dW : ndarray, shape (D, C)
     """
     r = linear_svm_loss(X, y, _weights_dc(W).T, reg=reg)
-    return r.loss, np.ascontiguousarray(r.dW.T)
+    return float(r.loss), np.ascontiguousarray(r.dW.T)
 
 
-def softmax_loss(x, y):
+def softmax_loss(x: npt.ArrayLike, y: npt.ArrayLike) -> LossAndGradient:
     """Softmax cross-entropy layer: mean loss of scores ``x`` (N, C) and ``dx``."""
     return _scores_named_x(_softmax_loss, x, y)
 
 
-def svm_loss(x, y):
+def svm_loss(x: npt.ArrayLike, y: npt.ArrayLike) -> LossAndGradient:
     """Multiclass SVM layer (margin 1): mean loss of scores ``x`` (N, C) and ``dx``."""
     return _scores_named_x(_svm_loss, x, y)
