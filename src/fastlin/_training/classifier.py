@@ -9,8 +9,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._linear import linear
-from .data import (check_classes, check_fit_data, check_predict_data, check_sample_weight,
-                   class_weights, encode_labels)
+from .data import (
+    check_classes,
+    check_fit_data,
+    check_predict_data,
+    check_sample_weight,
+    class_weights,
+    encode_labels,
+)
 from .fitting import check_choice, check_number, restored_on_error, warn_not_converged
 from .lbfgs import fit_lbfgs
 from .objective import CLASSIFIER_LOSSES, classifier_objective, initial_parameters

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 from .objective import evaluate
 
@@ -14,6 +15,22 @@ from .objective import evaluate
 # each line search try 50 steps; the same rule reaches the same optimum.
 FTOL = 64 * np.finfo(np.float64).eps
 MAX_LINE_SEARCH = 50
+
+
+def _other_blas_single_threaded():
+    """Limits to one thread every BLAS but fastlin's own while L-BFGS-B runs.
+
+    SciPy's L-BFGS-B calls its BLAS on vectors too small to share; the
+    threads of that BLAS then spin after each call, on the cores the next
+    fused pass needs.
+    """
+    import scipy_openblas32
+
+    own = scipy_openblas32.get_lib_dir()
+    controller = ThreadpoolController()
+    others = [lib.filepath for lib in controller.lib_controllers
+              if lib.user_api == "blas" and not lib.filepath.startswith(own)]
+    return controller.select(filepath=others).limit(limits=1)
 
 
 @dataclass
@@ -74,9 +91,10 @@ def fit_lbfgs(objective, W, b, *, max_iter, tol, verbose=0):
         print(f"L-BFGS-B on {objective.n_samples} samples, {theta.size} parameters: "
               f"objective {initial_loss:.10e}, max |gradient| {last['gradient_norm']:.3e}",
               flush=True)
-    result = minimize(loss_and_gradient, theta, method="L-BFGS-B", jac=True, callback=record,
-                      options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL,
-                               "maxls": MAX_LINE_SEARCH})
+    with _other_blas_single_threaded():
+        result = minimize(loss_and_gradient, theta, method="L-BFGS-B", jac=True,
+                          callback=record, options={"maxiter": max_iter, "gtol": tol,
+                                                    "ftol": FTOL, "maxls": MAX_LINE_SEARCH})
     W.ravel()[...] = result.x[:n_weights]
     if b is not None:
         b[...] = result.x[n_weights:]

@@ -10,6 +10,7 @@ from .fitting import check_number
 from .lbfgs import FitResult
 from .objective import Objective, evaluate
 
+
 def check_sgd_parameters(estimator):
     """Checks the estimator's SGD parameters, naming the one that is wrong."""
     check_number("batch_size", estimator.batch_size, low=1, integer=True)
