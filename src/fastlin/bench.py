@@ -555,7 +555,8 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help="workloads whose name contains NAME or matches it as a glob; "
-                        "names: " + ", ".join(w.name for w in WORKLOADS))
+                        "names: " + ", ".join(w.name for w in WORKLOADS)
+                        + "; fit (a substring): fit_probe, fit_tinyplaces, fit_small (--quick)")
     p.add_argument("--threads", type=int, help="threads for fastlin, PyTorch and NumPy's BLAS")
     p.add_argument("--repeats", type=int,
                    help="timed repeats per contender, at most (default 3 quick, 9 full); "
@@ -575,7 +576,8 @@ def main(argv=None) -> int:
               if not (args.quick and w.heavy)
               and (not args.only or any(pat in w.name or fnmatch.fnmatch(w.name, pat)
                                         for pat in args.only))]
-    if not chosen:
+    from ._bench_fit import FIT_WORKLOADS, report as fit_report
+    if not chosen and not any(pat in w.name for w in FIT_WORKLOADS for pat in args.only or ()):
         p.error(f"no workload matches {args.only}")
 
     start = time.perf_counter()
@@ -600,10 +602,12 @@ def main(argv=None) -> int:
             problems += [f"{w.name} {dtype} {k}: {o.status or 'note'}: {o.note}"
                          for k, o in outcomes.items() if o.note]
     print("\n" + LEGEND)
+    problems += fit_report(args.quick, dtypes, args.only)
     for line in problems:
         print("  " + line)
     print(f"\n{len(chosen)} workloads x {len(dtypes)} dtypes in {time.perf_counter() - start:.0f} s")
-    return 1 if any("WRONG" in line or ": error:" in line for line in problems) else 0
+    return 1 if any(("WRONG" in line or ": error:" in line or "NOT REACHED" in line)
+                    for line in problems) else 0
 
 
 if __name__ == "__main__":
