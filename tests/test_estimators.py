@@ -255,10 +255,10 @@ def test_objective_is_evaluated_on_x_itself(monkeypatch):
     seen = []
     from fastlin._training import lbfgs
 
-    def spy(objective, W, b, rows=None):
+    def spy(objective, W, b, *args, **kwargs):
         seen.append(objective.X)
         assert W.dtype == np.float32 and (b is None or b.dtype == np.float32)
-        return evaluate(objective, W, b, rows)
+        return evaluate(objective, W, b, *args, **kwargs)
 
     monkeypatch.setattr(lbfgs, "evaluate", spy)
     fit(X, y)
