@@ -150,6 +150,41 @@ def run_fit_workload(w, dtype, with_torch):
     return outcomes
 
 
+def _resident_bytes(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field))
+
+
+def fit_peak_memory(name, dtype):
+    """The peak resident memory of a fastlin fit beyond its data (run in a
+    fresh process): the high-water mark is reset once ``X`` and ``y`` exist."""
+    w = {x.name: x for x in FIT_WORKLOADS}[name]
+    X, y, reg = make_problem(w, dtype)
+    fastlin.LinearClassifier(max_iter=1).fit(X[:200], y[:200] % 2)  # imports, thread pool
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets VmHWM, the peak, to the current size
+    before = _resident_bytes("VmRSS:")
+    fastlin.LinearClassifier(reg=reg, tol=1e-6, max_iter=1000).fit(X, y)
+    return _resident_bytes("VmHWM:") - before
+
+
+def _memory_line(w, dtype):
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('ignore'); from fastlin import _bench_fit; "
+            f"print(_bench_fit.fit_peak_memory({w.name!r}, {dtype!r}))")
+    try:
+        peak = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True).stdout.split()[-1])
+    except (subprocess.CalledProcessError, ValueError, IndexError, OSError) as error:
+        return f"  fastlin fit peak memory: not measured ({error})"
+    n_parameters = w.C * w.D + w.C
+    history = 2 * 10 * n_parameters * 8
+    return (f"  fastlin fit peak memory beyond X and y: {peak / 2**20:.1f} MB "
+            f"(L-BFGS-B's history of 10 pairs: {history / 2**20:.1f} MB)")
+
+
 def _torch_available():
     try:
         import torch  # noqa: F401
@@ -202,5 +237,7 @@ def report(quick, dtypes, only=None):
             print(f"{'  objective':<27}{sk.objective:>17.10f}{gaps}", flush=True)
             problems += [f"{w.name} {dtype} {k}: {o.note}" for k, o in outcomes.items()
                          if o.note]
+            if not quick and dtype == "float32":
+                print(_memory_line(w, dtype), flush=True)
     print("\n" + LEGEND)
     return problems

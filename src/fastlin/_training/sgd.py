@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from .._sgd import BatchGather, SGDOptions, sgd_epochs
 from .fitting import check_number
 from .lbfgs import FitResult
 from .objective import Objective, evaluate
@@ -22,8 +23,6 @@ def check_sgd_parameters(estimator):
 def sgd_options(estimator, epochs=None):
     """The estimator's ``SGDOptions`` (which check the values, naming them);
     ``epochs`` given (``partial_fit``) runs exactly that many."""
-    from .._sgd import SGDOptions
-
     return SGDOptions(batch_size=estimator.batch_size, learning_rate=estimator.learning_rate,
                       lr_schedule=estimator.lr_schedule, momentum=estimator.momentum,
                       nesterov=bool(estimator.nesterov),
@@ -53,8 +52,6 @@ def fit_sgd(estimator, objective, W, b, *, state=None, epochs=None):
     Each mini-batch is gathered into buffers made once and evaluated by one
     fused pass that writes its gradient into the solver's buffers.
     """
-    from .._sgd import BatchGather, sgd_epochs
-
     options = sgd_options(estimator, epochs)
     # partial_fit resumes the random stream too, so that its epochs shuffle as
     # the epochs of one fit do.
