@@ -15,6 +15,7 @@ from fastlin import LinearClassifier, LinearRegression
 ESTIMATORS = [
     LinearClassifier(max_iter=1000),
     LinearClassifier("squared_hinge", max_iter=1000),
+    LinearClassifier(solver="sgd", max_iter=20, tol=None, random_state=0),
     LinearRegression(),
     LinearRegression(solver="lbfgs"),
 ]
