@@ -57,6 +57,8 @@ def linear_softmax_loss(
     ignore_index: int,
     label_smoothing: float,
     reduction: str,
+    dW_out: _Optional,
+    db_out: _Optional,
 ) -> tuple[_Loss, _Float, _Float | None, _Float | None]: ...
 def linear_svm_loss(
     X: npt.ArrayLike,
@@ -71,6 +73,8 @@ def linear_svm_loss(
     weight: _Optional,
     sample_weight: _Optional,
     reduction: str,
+    dW_out: _Optional,
+    db_out: _Optional,
 ) -> tuple[_Loss, _Float, _Float | None, _Float | None]: ...
 def linear_squared_loss(
     X: npt.ArrayLike,
@@ -81,12 +85,19 @@ def linear_squared_loss(
     return_dX: bool,
     sample_weight: _Optional,
     reduction: str,
+    dW_out: _Optional,
+    db_out: _Optional,
 ) -> tuple[_Loss, _Float, _Float | None, _Float | None]: ...
 
 # (W, b or None, the method used: "cholesky" or "min_norm").
 def least_squares(
     X: npt.ArrayLike, T: npt.ArrayLike, reg: float, fit_bias: bool
 ) -> tuple[_Float, _Float | None, str]: ...
+
+# SGD: the in-place momentum step.
+def _momentum_update(
+    param: _Float, velocity: _Float, grad: _Float, lr: float, momentum: float, nesterov: bool
+) -> None: ...
 
 # Runtime.
 def get_num_threads() -> int: ...
