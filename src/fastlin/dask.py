@@ -42,7 +42,6 @@ def _row_chunked(name, a, X, ndim):
         a = np.asarray(a)
         if a.dtype == object:
             raise TypeError(f"{name}: expected a real numeric array, got dtype object")
-        a = da.from_array(a, chunks=(X.chunks[0],) + a.shape[1:])
     if a.ndim not in ndim:
         shapes = " or ".join(("(N,)", "(N, C)")[d - 1] for d in ndim)
         raise ValueError(f"{name}: expected shape {shapes} with N = {X.shape[0]} rows to match X "
@@ -50,6 +49,8 @@ def _row_chunked(name, a, X, ndim):
     if a.shape[0] != X.shape[0]:
         raise ValueError(f"{name}: expected {X.shape[0]} rows to match X of shape {X.shape}, "
                          f"got shape {a.shape}")
+    if not isinstance(a, da.Array):
+        return da.from_array(a, chunks=(X.chunks[0],) + a.shape[1:])
     if a.chunks[0] != X.chunks[0] or (a.ndim == 2 and a.numblocks[1] != 1):
         a = a.rechunk((X.chunks[0],) + a.shape[1:])
     return a
