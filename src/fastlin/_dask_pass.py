@@ -12,13 +12,14 @@ once, as the in-memory function does.
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import NamedTuple, Optional
 
 import dask
 import numpy as np
 
-from . import _linear
+from . import _linear, _runtime
 from ._lossgrad import LossGrad
 
 # Children of one node of the reduction tree: its depth is log_8(chunks).
@@ -78,6 +79,27 @@ def weight_count(loss, y, sample_weight, options):
     return float(np.sum(c[keep]))
 
 
+def _one_thread_per_task_in_workers():
+    """In a ``dask.distributed`` worker, each task's kernel runs on one thread
+    (unless ``FASTLIN_NUM_THREADS`` says otherwise): the worker's threads are
+    the parallelism, as Dask's nanny sets ``OMP_NUM_THREADS=1`` for BLAS."""
+    global _threads_set
+    if _threads_set:
+        return
+    _threads_set = True
+    if "FASTLIN_NUM_THREADS" in os.environ:
+        return
+    try:
+        from distributed import get_worker
+        get_worker()
+    except (ImportError, ValueError):
+        return  # not in a worker: the caller's own process and thread count
+    _runtime.set_num_threads(1)
+
+
+_threads_set = False
+
+
 def chunk_partial(loss, X, y, sample_weight, W, b, offset, options, per_row):
     """The fused pass over one chunk of rows starting at global row ``offset``.
 
@@ -85,6 +107,7 @@ def chunk_partial(loss, X, y, sample_weight, W, b, offset, options, per_row):
     chunk when ``per_row`` asks for them (``reduction="none"``, ``return_dX``),
     else ``None``.
     """
+    _one_thread_per_task_in_workers()
     want_losses, want_dX = per_row
     try:
         res = _FUSED[loss](X, y, W, b, reg=0.0, return_dX=want_dX, sample_weight=sample_weight,
