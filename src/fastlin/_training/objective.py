@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._linear import linear_softmax_loss, linear_squared_loss, linear_svm_loss
+from . import dask_data
 
 # Each classifier loss: the fused function and the options that pick it.
 CLASSIFIER_LOSSES = {
@@ -55,7 +56,10 @@ def evaluate(objective, W, b, rows=None):
     if rows is not None:
         X, y = X[rows], y[rows]
         sample_weight = None if sample_weight is None else sample_weight[rows]
-    return objective.fused(X, y, W, b, reg=objective.reg, sample_weight=sample_weight,
+    fused = objective.fused
+    if dask_data.is_dask_array(X):  # one pass over the chunks, on the cluster
+        fused = dask_data.distributed_fused(fused)
+    return fused(X, y, W, b, reg=objective.reg, sample_weight=sample_weight,
                            **objective.options)
 
 
