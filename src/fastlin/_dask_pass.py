@@ -11,13 +11,17 @@ once, as the in-memory function does.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
+import uuid
 from typing import NamedTuple, Optional
 
 import dask
 import numpy as np
+from dask.delayed import Delayed
+from dask.highlevelgraph import HighLevelGraph
 
 from . import _linear, _runtime
 from ._lossgrad import LossGrad
@@ -44,6 +48,7 @@ class Partial(NamedTuple):
     count: float
     dW: np.ndarray
     db: Optional[np.ndarray]
+    rows: Optional[tuple] = None  # a chunk's (per-sample losses, dX), when asked for
 
 
 def _error_at_global_rows(exc, offset):
@@ -100,13 +105,10 @@ def _one_thread_per_task_in_workers():
 _threads_set = False
 
 
-def chunk_partial(loss, X, y, sample_weight, W, b, offset, options, per_row):
-    """The fused pass over one chunk of rows starting at global row ``offset``.
-
-    Returns ``(Partial, rows)``; ``rows`` is ``(per-sample losses, dX)`` of the
-    chunk when ``per_row`` asks for them (``reduction="none"``, ``return_dX``),
-    else ``None``.
-    """
+def chunk_partial(loss, X, y, sample_weight, W, b, offset, *, options, per_row):
+    """The fused pass over one chunk of rows starting at global row ``offset``:
+    its :class:`Partial`, with the chunk's ``(per-sample losses, dX)`` when
+    ``per_row`` asks for them (``reduction="none"``, ``return_dX``)."""
     _one_thread_per_task_in_workers()
     want_losses, want_dX = per_row
     try:
@@ -115,11 +117,10 @@ def chunk_partial(loss, X, y, sample_weight, W, b, offset, options, per_row):
     except (ValueError, TypeError) as exc:
         raise _error_at_global_rows(exc, offset) from None
     total = float(np.sum(res.loss, dtype=np.float64)) if want_losses else res.loss
-    partial = Partial(total, weight_count(loss, y, sample_weight, options),
-                      res.dW.astype(np.float64),
-                      None if res.db is None else res.db.astype(np.float64))
     rows = (res.loss if want_losses else None, res.dX) if (want_losses or want_dX) else None
-    return partial, rows
+    return Partial(total, weight_count(loss, y, sample_weight, options),
+                   res.dW.astype(np.float64),
+                   None if res.db is None else res.db.astype(np.float64), rows)
 
 
 def add_partials(*parts):
@@ -137,47 +138,59 @@ def add_partials(*parts):
     return Partial(loss, count, dW, db)
 
 
-def tree_sum(parts, split_every=SPLIT_EVERY):
-    """Delayed sum of delayed partials, in a tree over their index."""
-    combine = dask.delayed(add_partials, pure=False)
-    while len(parts) > 1:
-        parts = [combine(*parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
-    return parts[0]
+def _tree(dsk, keys, token, split_every=SPLIT_EVERY):
+    """Adds to ``dsk`` the sum of the partials at ``keys`` in a tree over their
+    index; returns the root's key."""
+    level = 0
+    while len(keys) > 1:
+        name = f"fastlin-sum{level}-{token}"
+        groups = [keys[i:i + split_every] for i in range(0, len(keys), split_every)]
+        for j, group in enumerate(groups):
+            dsk[(name, j)] = (add_partials, *group)
+        keys = [(name, j) for j in range(len(groups))]
+        level += 1
+    return keys[0]
 
 
-class ChunkedArgs(NamedTuple):
-    """The per-chunk Delayed objects of a pass's row-chunked arguments."""
-
-    X: list
-    y: list
-    sample_weight: Optional[list]
-    offsets: list
+def _block_keys(a):
+    """The keys of a row-chunked array's blocks, one per row chunk."""
+    return [k[0] if isinstance(k, list) else k for k in a.__dask_keys__()]
 
 
-def chunked_args(X, y, sample_weight):
-    """Delayed blocks of the row-chunked Dask arrays (the graph optimised once)."""
-    blocks = [a.to_delayed().ravel().tolist() if a is not None else None
-              for a in (X, y, sample_weight)]
-    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
-    return ChunkedArgs(blocks[0], blocks[1], blocks[2], offsets)
-
-
-def evaluate(loss, args, W, b, reg, reduction, options, return_dX, probe):
+def evaluate(loss, X, y, sample_weight, W, b, reg, reduction, options, return_dX, probe):
     """Loss and gradients over all chunks, as the in-memory function returns them.
 
-    ``probe`` is the in-memory result on zero rows (the dtypes of the outputs).
+    ``X``, ``y``, ``sample_weight`` (or None) are Dask arrays of the same row
+    chunks; ``probe`` is the in-memory result on zero rows (the output dtypes).
+    The graph is written directly: one task per chunk and the tree, ``W`` and
+    ``b`` one key each (sent once), so building it costs next to nothing.
     """
     per_row = (reduction == "none", return_dX)
-    W_d = dask.delayed(W, pure=True)
-    b_d = None if b is None else dask.delayed(b, pure=True)
-    task = dask.delayed(chunk_partial, pure=False, nout=2)
-    outs = [task(loss, x, y, None if args.sample_weight is None else args.sample_weight[i],
-                 W_d, b_d, args.offsets[i], options, per_row)
-            for i, (x, y) in enumerate(zip(args.X, args.y))]
-    root = tree_sum([o[0] for o in outs])
-    rows = [o[1] for o in outs] if any(per_row) else []
-    total, rows = dask.compute(root, rows)
-    return finish(total, rows, W, reg, reduction, probe)
+    token = uuid.uuid4().hex
+    dsk = {f"fastlin-W-{token}": W}
+    b_key = None
+    if b is not None:
+        b_key = f"fastlin-b-{token}"
+        dsk[b_key] = b
+    run = functools.partial(chunk_partial, loss, options=options, per_row=per_row)
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
+    sw_keys = _block_keys(sample_weight) if sample_weight is not None else None
+    chunk = f"fastlin-chunk-{token}"
+    keys = []
+    for i, (x_key, y_key) in enumerate(zip(_block_keys(X), _block_keys(y))):
+        dsk[(chunk, i)] = (run, x_key, y_key, None if sw_keys is None else sw_keys[i],
+                           f"fastlin-W-{token}", b_key, offsets[i])
+        keys.append((chunk, i))
+    root = _tree(dsk, keys, token)
+    outputs = [root]
+    if any(per_row):
+        dsk[f"fastlin-rows-{token}"] = (list, keys)
+        outputs.append(f"fastlin-rows-{token}")
+    arrays = [a for a in (X, y, sample_weight) if a is not None]
+    graph = HighLevelGraph.from_collections(chunk, dsk, dependencies=arrays)
+    results = dask.compute(*[Delayed(key, graph, layer=chunk) for key in outputs])
+    rows = [p.rows for p in results[1]] if any(per_row) else []
+    return finish(results[0], rows, W, reg, reduction, probe)
 
 
 def finish(total, rows, W, reg, reduction, probe):

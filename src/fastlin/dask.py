@@ -87,8 +87,8 @@ def _pass(loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y
                                     reduction=reduction, **options)
     W = np.asarray(W)
     b = None if b is None else np.asarray(b)
-    args = _dask_pass.chunked_args(X, y, sample_weight)
-    return _dask_pass.evaluate(loss, args, W, b, float(reg), reduction, options, return_dX, probe)
+    return _dask_pass.evaluate(loss, X, y, sample_weight, W, b, float(reg), reduction, options,
+                               return_dX, probe)
 
 
 _NOTE = """
