@@ -171,22 +171,24 @@ def test_a_worker_killed_mid_fit_costs_a_recomputation_not_the_fit(client, rng, 
 @pytest.mark.slow
 def test_zarr_store_streamed_through_memory_limited_workers(tmp_path, rng):
     zarr = pytest.importorskip("zarr")
-    n, d = 400_000, 100  # 320 MB of float64, workers of 300 MiB each
-    store = zarr.create_array(str(tmp_path / "X.zarr"), shape=(n, d), chunks=(20_000, d),
+    # 480 MB of float64 against 2 workers of 400 MiB, which hold about 145 MiB
+    # each before any data: "auto" streams it, and it could not be persisted.
+    n, d, chunk = 600_000, 100, 20_000
+    store = zarr.create_array(str(tmp_path / "X.zarr"), shape=(n, d), chunks=(chunk, d),
                               dtype=np.float64, compressors=None)
     centres = rng.standard_normal((4, d))
     k = rng.integers(0, 4, n)
-    for start in range(0, n, 20_000):
-        rows = slice(start, start + 20_000)
-        store[rows] = centres[k[rows]] + 2.0 * rng.standard_normal((20_000, d))
-    params = dict(reg=1e-3, max_iter=30, tol=0.0)
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
+        store[rows] = centres[k[rows]] + 2.0 * rng.standard_normal((chunk, d))
+    params = dict(reg=1e-3, max_iter=8, tol=0.0)
     with pytest.warns(ConvergenceWarning):
         want = fastlin.LinearClassifier(**params).fit(store[:], k)
-    with local_cluster(memory_limit="300MiB") as c:
+    with local_cluster(memory_limit="400MiB") as c:
         pids = c.run(os.getpid)
         Xd = da.from_zarr(str(tmp_path / "X.zarr"))
         assert not should_persist("auto", Xd)
         with pytest.warns(ConvergenceWarning):
-            got = fastlin.LinearClassifier(**params).fit(Xd, da.from_array(k, chunks=20_000))
+            got = fastlin.LinearClassifier(**params).fit(Xd, da.from_array(k, chunks=chunk))
         assert c.run(os.getpid) == pids  # no worker died (of memory or otherwise)
     assert_fits_agree(got, want, 1e-10)
