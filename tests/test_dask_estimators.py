@@ -87,7 +87,8 @@ def test_regression_fit_matches_in_memory(client, rng):
     want = fastlin.LinearRegression(solver="lbfgs", reg=1e-3).fit(X, T)
     Xd = da.from_array(X, chunks=600)
     got = fastlin.LinearRegression(solver="lbfgs", reg=1e-3).fit(Xd, T)
-    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-4, atol=1e-4 * np.abs(want.coef_).max())
+    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-4,
+                               atol=1e-4 * np.abs(want.coef_).max())
     pred = got.predict(Xd)
     assert isinstance(pred, da.Array)
     np.testing.assert_array_equal(pred.compute(), got.predict(X))
