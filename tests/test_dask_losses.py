@@ -130,6 +130,17 @@ def test_mean_dX_is_scaled_by_the_global_count(rng):
     assert_same_lossgrad(got, want, np.float32)
 
 
+def test_gradient_buffers_are_written_in_place(rng):
+    _name, X, y, W, b, options = problem(rng, np.float32, "softmax weighted")
+    want = fastlin.linear_softmax_loss(X, y, W, b, **options)
+    dW_out, db_out = np.full_like(W, np.nan), np.full_like(b, np.nan)
+    Xd, yd, opts = distributed_args(X, y, options)
+    with dask.config.set(scheduler="synchronous"):
+        got = fld.linear_softmax_loss(Xd, yd, W, b, dW_out=dW_out, db_out=db_out, **opts)
+    assert got.dW is dW_out and got.db is db_out
+    assert_same_lossgrad(got, want, np.float32)
+
+
 def test_everything_ignored_is_a_nan_mean_and_zero_gradient(rng):
     X = rng.standard_normal((50, 4))
     W = rng.standard_normal((3, 4))

@@ -74,7 +74,8 @@ def _empty(a):
     return None if a is None else np.empty((0,) + a.shape[1:], dtype=a.dtype)
 
 
-def _pass(loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y_name):
+def _pass(loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y_name,
+          dW_out, db_out):
     X = _samples(X)
     W = np.asarray(W) if isinstance(W, da.Array) else W
     b = np.asarray(b) if isinstance(b, da.Array) else b
@@ -84,11 +85,19 @@ def _pass(loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y
     # the dtypes with its own messages, and gives the dtypes of the results.
     probe = _dask_pass._FUSED[loss](np.empty((0, X.shape[1]), X.dtype), _empty(y), W, b, reg=reg,
                                     return_dX=return_dX, sample_weight=_empty(sample_weight),
-                                    reduction=reduction, **options)
+                                    reduction=reduction, dW_out=dW_out, db_out=db_out,
+                                    **options)
     W = np.asarray(W)
     b = None if b is None else np.asarray(b)
-    return _dask_pass.evaluate(loss, X, y, sample_weight, W, b, float(reg), reduction, options,
-                               return_dX, probe)
+    res = _dask_pass.evaluate(loss, X, y, sample_weight, W, b, float(reg), reduction, options,
+                              return_dX, probe)
+    if dW_out is not None:
+        dW_out[...] = res.dW
+        res = res._replace(dW=dW_out)
+    if db_out is not None:
+        db_out[...] = res.db
+        res = res._replace(db=db_out)
+    return res
 
 
 _NOTE = """
@@ -112,20 +121,24 @@ def _document(fn):
 @_document
 def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=None,
                         sample_weight=None, ignore_index=-100, label_smoothing=0.0,
-                        reduction="mean"):
+                        reduction="mean", dW_out=None, db_out=None):
     options = dict(weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
-    return _pass("softmax", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y")
+    return _pass("softmax", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y",
+                 dW_out, db_out)
 
 
 @_document
 def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, squared=False,
-                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean"):
+                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean",
+                    dW_out=None, db_out=None):
     options = dict(margin=margin, squared=squared, variant=variant, weight=weight)
-    return _pass("svm", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y")
+    return _pass("svm", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y",
+                 dW_out, db_out)
 
 
 @_document
 def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_weight=None,
-                        reduction="mean"):
-    return _pass("squared", X, T, W, b, reg, return_dX, sample_weight, reduction, {}, "T")
+                        reduction="mean", dW_out=None, db_out=None):
+    return _pass("squared", X, T, W, b, reg, return_dX, sample_weight, reduction, {}, "T",
+                 dW_out, db_out)
 
