@@ -170,10 +170,14 @@ def test_bit_identical_across_schedulers_and_worker_counts(case, client, rng):
     for scheduler in ["synchronous", "threads", "dask.distributed"]:
         with dask.config.set(scheduler=scheduler, num_workers=3):
             results[scheduler] = fn(Xd, yd, W, b, **opts)
-    # One worker with three threads, in this process.
+    # One worker with three threads, in this process: it leaves the process's
+    # kernel thread count as it was.
+    threads = fastlin.get_num_threads()
     with local_cluster(n_workers=1, threads_per_worker=3, processes=False) as one:
         results["one worker"] = fn(Xd, yd, W, b, **opts)
         assert one is not None
+    assert fastlin.get_num_threads() == threads
+    assert set(client.run(fastlin.get_num_threads).values()) == {1}
     first = results.pop("synchronous")
     for scheduler, got in results.items():
         assert got.loss == first.loss, scheduler

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import multiprocessing
 import os
 import re
 import uuid
@@ -85,21 +86,26 @@ def weight_count(loss, y, sample_weight, options):
 
 
 def _one_thread_per_task_in_workers():
-    """In a ``dask.distributed`` worker, each task's kernel runs on one thread
-    (unless ``FASTLIN_NUM_THREADS`` says otherwise): the worker's threads are
-    the parallelism, as Dask's nanny sets ``OMP_NUM_THREADS=1`` for BLAS."""
+    """In a worker process a nanny started, each task's kernel runs on one
+    thread (unless ``FASTLIN_NUM_THREADS`` says otherwise): the worker's
+    threads are the parallelism, as the nanny sets ``OMP_NUM_THREADS=1`` for
+    BLAS. Workers in the user's own process (``processes=False``) leave the
+    process's thread count alone."""
     global _threads_set
     if _threads_set:
         return
     _threads_set = True
-    if "FASTLIN_NUM_THREADS" in os.environ:
-        return
+    if "FASTLIN_NUM_THREADS" not in os.environ and _in_nanny_worker_process():
+        _runtime.set_num_threads(1)
+
+
+def _in_nanny_worker_process():
     try:
         from distributed import get_worker
         get_worker()
     except (ImportError, ValueError):
-        return  # not in a worker: the caller's own process and thread count
-    _runtime.set_num_threads(1)
+        return False  # not in a worker
+    return multiprocessing.current_process().name != "MainProcess"
 
 
 _threads_set = False
