@@ -9,6 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._linear import linear
+from .dask_data import dask_rows, reject
 from .data import (
     check_classes,
     check_fit_data,
@@ -96,6 +97,15 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         Print the objective, the gradient norm and the time after each
         iteration or epoch.
+    persist : "auto", True or False, default="auto"
+        Dask arrays only: whether ``fit`` first loads the data into the
+        workers' memory (``dask.persist``) or streams it from its source (a
+        Zarr store, say) chunk by chunk in every pass. ``"auto"`` persists
+        when the data take at most half of the workers' memory limits (of
+        this machine's available memory without a ``dask.distributed``
+        client): an ``lbfgs`` fit reads the data in every one of its 100s of
+        evaluations, and reading memory is cheaper than reading the source
+        again; data beyond that would only spill to disk, so they are streamed.
 
     Attributes
     ----------
@@ -140,7 +150,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                  lr_schedule="constant", momentum=0.9, nesterov=False, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  label_smoothing=0.0, margin=1.0, warm_start=False, random_state=None,
-                 verbose=0):
+                 verbose=0, persist="auto"):
         self.loss = loss
         self.reg = reg
         self.fit_intercept = fit_intercept
@@ -161,6 +171,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.persist = persist
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -259,6 +270,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         next; ``solver``, ``max_iter``, ``tol`` and ``early_stopping`` are not
         used: each call is one epoch of ``"sgd"``.
         """
+        reject("partial_fit", X)
         with restored_on_error(self):
             first_call = not hasattr(self, "classes_")
             self._check_parameters()
@@ -301,6 +313,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         X = check_predict_data(self, X)
         return linear(X, self.coef_, self.intercept_)
 
+    @dask_rows
     def decision_function(self, X):
         """The scores ``X @ coef_.T + intercept_``.
 
@@ -317,6 +330,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         S = self._scores(X)
         return S[:, 1] - S[:, 0] if S.shape[1] == 2 else S
 
+    @dask_rows
     def predict(self, X):
         """The class of highest score for each sample.
 
@@ -338,6 +352,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return True
 
     @available_if(_has_probabilities)
+    @dask_rows
     def predict_proba(self, X):
         """The softmax of the scores: class probabilities (``loss="softmax"`` only).
 
@@ -353,6 +368,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         return softmax(self._scores(X).astype(np.float64), axis=1)
 
     @available_if(_has_probabilities)
+    @dask_rows
     def predict_log_proba(self, X):
         """The log-softmax of the scores (``loss="softmax"`` only).
 

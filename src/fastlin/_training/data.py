@@ -11,6 +11,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from . import dask_data
+
 # float32 is trained as float32; anything else numeric becomes float64.
 FLOAT_DTYPES = [np.float64, np.float32]
 
@@ -19,8 +21,11 @@ def check_fit_data(estimator, X, y, *, multi_output=False):
     """Validates ``X`` and ``y`` for ``fit`` and records ``n_features_in_``.
 
     ``X`` comes back C-contiguous float32 or float64; a C-contiguous float32
-    or float64 array is returned as is, never copied.
+    or float64 array is returned as is, never copied. A Dask ``X`` comes back
+    chunked by rows, with ``y`` chunked alike (see :mod:`.dask_data`).
     """
+    if dask_data.is_dask_array(X):
+        return dask_data.check_fit_data(estimator, X, y, multi_output)
     X, y = validate_data(estimator, X, y, accept_sparse=False, dtype=FLOAT_DTYPES, order="C",
                          multi_output=multi_output, y_numeric=multi_output, reset=True)
     return X, y
@@ -37,6 +42,8 @@ def check_sample_weight(sample_weight, X):
     finite and non-negative, with at least one positive weight."""
     if sample_weight is None:
         return None
+    if dask_data.is_dask_array(X):
+        return dask_data.check_sample_weight(sample_weight, X)
     sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                          ensure_non_negative=True)
     if not np.any(sample_weight > 0):
@@ -52,6 +59,8 @@ def encode_labels(y, classes=None):
     label in it. Raises ``ValueError`` for continuous or multi-output targets
     and, when ``classes`` is given, for a label not among them.
     """
+    if classes is None and dask_data.is_dask_array(y):
+        return dask_data.encode_labels(y)
     check_classification_targets(y)
     if classes is None:
         classes, y_index = np.unique(y, return_inverse=True)
@@ -91,4 +100,8 @@ def class_weights(class_weight, classes, y_index):
     if not isinstance(class_weight, (str, dict)):
         raise TypeError(f"class_weight: expected None, 'balanced' or a dict, "
                         f"got {type(class_weight).__name__}")
+    if dask_data.is_dask_array(y_index):
+        if class_weight == "balanced":
+            return dask_data.balanced_class_weights(classes, y_index)
+        return compute_class_weight(class_weight, classes=classes, y=classes)
     return compute_class_weight(class_weight, classes=classes, y=classes[y_index])

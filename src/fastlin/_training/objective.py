@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._linear import linear_softmax_loss, linear_squared_loss, linear_svm_loss
+from . import dask_data
 
 # Each classifier loss: the fused function and the options that pick it.
 CLASSIFIER_LOSSES = {
@@ -55,8 +56,11 @@ def evaluate(objective, W, b, batch=None, dW_out=None, db_out=None):
     X, y, sample_weight = batch if batch is not None else (objective.X, objective.y,
                                                             objective.sample_weight)
     buffers = {} if dW_out is None else {"dW_out": dW_out, "db_out": db_out}
-    return objective.fused(X, y, W, b, reg=objective.reg, sample_weight=sample_weight,
-                           **objective.options, **buffers)
+    fused = objective.fused
+    if dask_data.is_dask_array(X):  # one pass over the chunks, on the cluster
+        fused = dask_data.distributed_fused(fused)
+    return fused(X, y, W, b, reg=objective.reg, sample_weight=sample_weight,
+                 **objective.options, **buffers)
 
 
 def classifier_objective(loss, X, y_index, reg, *, class_weight=None, sample_weight=None,

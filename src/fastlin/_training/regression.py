@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._linear import least_squares, linear
+from .dask_data import dask_rows
 from .data import check_fit_data, check_predict_data, check_sample_weight
 from .fitting import check_choice, check_number, restored_on_error, warn_not_converged
 from .lbfgs import fit_lbfgs
@@ -63,6 +64,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         shapes agree.
     verbose : int, default=0
         Print the progress of ``"lbfgs"`` after each iteration.
+    persist : "auto", True or False, default="auto"
+        Dask arrays only (which need ``solver="lbfgs"``): whether ``fit``
+        first loads the data into the workers' memory or streams them from
+        their source in every pass; as :class:`LinearClassifier`'s ``persist``.
 
     Attributes
     ----------
@@ -97,7 +102,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, *, reg=0.0, fit_intercept=True, solver="exact", max_iter=100, tol=1e-6,
-                 warm_start=False, verbose=0):
+                 warm_start=False, verbose=0, persist="auto"):
         self.reg = reg
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -105,6 +110,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.verbose = verbose
+        self.persist = persist
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -185,6 +191,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.loss_curve_ = list(loss_curve)
 
+    @dask_rows
     def predict(self, X):
         """The predictions ``X @ coef_.T + intercept_``.
 
