@@ -317,7 +317,7 @@ def measure_limits(dtypes, repeats: int) -> Limits:
     """
     src = np.ones(256 * 2**20 // 8)
     dst = np.zeros_like(src)  # written once so page faults are not timed
-    t, _ = median_time(lambda: np.copyto(dst, src), repeats, best=True)
+    t, _ = median_time(functools.partial(np.copyto, dst, src), repeats, best=True)
     bandwidth = 2 * src.nbytes / t
     del src, dst
     peak = {}
@@ -327,7 +327,7 @@ def measure_limits(dtypes, repeats: int) -> Limits:
         A = rng.standard_normal((n, n), dtype=dtype)
         B = rng.standard_normal((n, n), dtype=dtype)
         out = np.empty_like(A)
-        t, _ = median_time(lambda: np.matmul(A, B, out=out), repeats, best=True)
+        t, _ = median_time(functools.partial(np.matmul, A, B, out=out), repeats, best=True)
         peak[dtype] = 2 * n**3 / t
     return Limits(bandwidth, peak)
 
