@@ -14,7 +14,30 @@ _warn_if_forced_variant_refused()
 
 __version__ = "0.1.0"
 
+# The estimators need scikit-learn, an optional dependency (fastlin[sklearn]):
+# imported on first use, so that `import fastlin` works without it.
+_ESTIMATORS = ("LinearClassifier", "LinearRegression")
+
+
+def __getattr__(name):
+    if name in _ESTIMATORS:
+        try:
+            from . import _training
+        except ImportError as error:
+            if error.name is None or not error.name.startswith(("sklearn", "scipy")):
+                raise
+            raise ImportError(f"fastlin.{name} needs scikit-learn and SciPy: "
+                              f"pip install 'fastlin[sklearn]'") from error
+        return getattr(_training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ESTIMATORS))
+
 __all__ = [
+    "LinearClassifier",
+    "LinearRegression",
     "LossGrad",
     "bias_trick",
     "cpu_variant",
