@@ -560,6 +560,8 @@ def report_record(limits: Limits, results: list, quick: bool, threads: Optional[
             "threads": threads or (fastlin.get_num_threads()
                                    if hasattr(fastlin, "get_num_threads") else None),
             "quick": quick, "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            # A busy machine slows every contender unevenly: say how busy it was.
+            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "copy_bandwidth": limits.copy_bandwidth, "peak_flops": limits.peak_flops,
             "results": results}
 
