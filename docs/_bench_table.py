@@ -26,14 +26,32 @@ def table_rst(report: dict) -> str:
     """One table per dtype: each contender's time (its ratio to the limit) and the speed-ups."""
     out = []
     for dtype in dict.fromkeys(r["dtype"] for r in report["results"]):
-        rows = [["workload", "limit", "fastlin", "reference", "PyTorch",
-                 "reference / fastlin", "PyTorch / fastlin"]]
+        rows = [
+            [
+                "workload",
+                "limit",
+                "fastlin",
+                "reference",
+                "PyTorch",
+                "reference / fastlin",
+                "PyTorch / fastlin",
+            ]
+        ]
         for r in (r for r in report["results"] if r["dtype"] == dtype):
             fl, fl_s = _cell(r, ("fastlin",))
             ref, ref_s = _cell(r, ("reference",))
             torch, torch_s = _cell(r, ("torch", "torch chunked"))
-            rows.append([f"``{r['workload']}``", f"{fmt_time(r['limit_seconds'])} ({r['limit']})",
-                         fl, ref, torch, _ratio(ref_s, fl_s), _ratio(torch_s, fl_s)])
+            rows.append(
+                [
+                    f"``{r['workload']}``",
+                    f"{fmt_time(r['limit_seconds'])} ({r['limit']})",
+                    fl,
+                    ref,
+                    torch,
+                    _ratio(ref_s, fl_s),
+                    _ratio(torch_s, fl_s),
+                ]
+            )
         out += [f".. list-table:: {dtype}", "   :header-rows: 1", ""]
         for cells in rows:
             out.append("   * - " + cells[0])
@@ -46,11 +64,18 @@ def run_rst(report: dict) -> str:
     """A sentence saying where and how the saved run was made."""
     peaks = ", ".join(f"{d} {f / 1e9:.0f} GFLOP/s" for d, f in report["peak_flops"].items())
     load = report.get("load_average")
-    return (f"The run of {report['date']}: {report['machine']}; NumPy {report['numpy']}, "
-            f"PyTorch {report['torch'] or 'not installed'}, fastlin {report['fastlin']} "
-            f"({report['cpu_variant']} kernels, {report['threads']} threads). Limits measured "
-            f"in the run: copy bandwidth {report['copy_bandwidth'] / 1e9:.1f} GB/s, "
-            f"matrix-product peak {peaks}."
-            + (" Load average at the end of the run (1, 5, 15 minutes): "
-               + ", ".join(f"{x:.1f}" for x in load) + "." if load else "")
-            + "\n")
+    return (
+        f"The run of {report['date']}: {report['machine']}; NumPy {report['numpy']}, "
+        f"PyTorch {report['torch'] or 'not installed'}, fastlin {report['fastlin']} "
+        f"({report['cpu_variant']} kernels, {report['threads']} threads). Limits measured "
+        f"in the run: copy bandwidth {report['copy_bandwidth'] / 1e9:.1f} GB/s, "
+        f"matrix-product peak {peaks}."
+        + (
+            " Load average at the end of the run (1, 5, 15 minutes): "
+            + ", ".join(f"{x:.1f}" for x in load)
+            + "."
+            if load
+            else ""
+        )
+        + "\n"
+    )

@@ -56,7 +56,10 @@ nitpicky = False
 # API reference: one page per function, from the numpydoc-style docstrings.
 templates_path = ["_templates"]  # autosummary/class.rst: a class page shows its own methods
 autosummary_generate = [
-    "api/_names_fastlin.rst", "api/_names_reference.rst", "api/_names_cs231n.rst"]
+    "api/_names_fastlin.rst",
+    "api/_names_reference.rst",
+    "api/_names_cs231n.rst",
+]
 autodoc_typehints = "none"  # the signatures and docstrings already say the types
 autodoc_member_order = "bysource"
 napoleon_google_docstring = False
@@ -90,7 +93,11 @@ API_GROUPS = {
     "The linear layer": ["linear", "linear_backward", "bias_trick"],
     "Losses on scores": ["softmax_loss", "svm_loss", "squared_loss"],
     "Linear layer + loss + backward, fused": [
-        "linear_softmax_loss", "linear_svm_loss", "linear_squared_loss", "LossGrad"],
+        "linear_softmax_loss",
+        "linear_svm_loss",
+        "linear_squared_loss",
+        "LossGrad",
+    ],
     "Least squares": ["least_squares"],
     "Run time": ["get_num_threads", "set_num_threads", "cpu_variant", "show_config"],
 }
@@ -102,8 +109,9 @@ def _autosummary(names) -> list:
 
 def api_rst(module, groups=API_GROUPS) -> str:
     """reST for ``module``'s exports, grouped; each name gets its own page."""
-    public = [n for n in module.__all__
-              if not (module.__name__ != "fastlin" and n == "LossGrad")]  # one page for it
+    public = [
+        n for n in module.__all__ if not (module.__name__ != "fastlin" and n == "LossGrad")
+    ]  # one page for it
     lines, placed = [f".. currentmodule:: {module.__name__}", ""], set()
     for title, names in groups.items():
         names = [n for n in names if n in public]
@@ -124,9 +132,10 @@ def _write(path: Path, text: str):
 
 
 def _write_generated_sources():
+    from _bench_table import run_rst, table_rst
+
     import fastlin.compat.cs231n
     import fastlin.reference
-    from _bench_table import run_rst, table_rst
 
     _write(DOCS / "api" / "_names_fastlin.rst", api_rst(fastlin))
     _write(DOCS / "api" / "_names_reference.rst", api_rst(fastlin.reference))

@@ -15,10 +15,12 @@ from fastlin import bench
 
 def _made_up_report():
     w = bench.WORKLOADS_BY_NAME["softmax_200000x20"]
-    outcomes = {"fastlin": bench.Outcome(seconds=2e-3),
-                "reference": bench.Outcome(seconds=3e-2),
-                "torch": bench.Outcome(seconds=1e-2),
-                "torch chunked": bench.Outcome(status="n/a")}
+    outcomes = {
+        "fastlin": bench.Outcome(seconds=2e-3),
+        "reference": bench.Outcome(seconds=3e-2),
+        "torch": bench.Outcome(seconds=1e-2),
+        "torch chunked": bench.Outcome(status="n/a"),
+    }
     limits = bench.Limits(copy_bandwidth=1e10, peak_flops={"float32": 1e11})
     rows = [bench.result_record(w, "float32", 1e-3, outcomes)]
     return bench.report_record(limits, rows, quick=True, threads=2)

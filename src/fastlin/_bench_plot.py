@@ -18,8 +18,11 @@ SERIES = (
 
 def _ratio(result: dict, labels) -> float:
     """The contender's time over the row's limit, NaN where it has no checked time."""
-    times = [result["contenders"][k]["seconds"] for k in labels
-             if k in result["contenders"] and result["contenders"][k]["seconds"]]
+    times = [
+        result["contenders"][k]["seconds"]
+        for k in labels
+        if k in result["contenders"] and result["contenders"][k]["seconds"]
+    ]
     return min(times) / result["limit_seconds"] if times else float("nan")
 
 
@@ -41,16 +44,23 @@ def plot_report(report: dict, path=None):
     results = report["results"]
     dtypes = list(dict.fromkeys(r["dtype"] for r in results))
     names = list(dict.fromkeys(r["workload"] for r in results))
-    fig, axes = plt.subplots(1, len(dtypes), sharey=True, squeeze=False, layout="constrained",
-                             figsize=(4.2 * len(dtypes) + 2.2, 0.42 * len(names) + 2.2))
+    fig, axes = plt.subplots(
+        1,
+        len(dtypes),
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+        figsize=(4.2 * len(dtypes) + 2.2, 0.42 * len(names) + 2.2),
+    )
     height = 0.8 / len(SERIES)
     y = np.arange(len(names))
     for ax, dtype in zip(axes[0], dtypes):
         rows = {r["workload"]: r for r in results if r["dtype"] == dtype}
         for k, (label, keys, color) in enumerate(SERIES):
             ratios = [_ratio(rows[n], keys) if n in rows else float("nan") for n in names]
-            ax.barh(y + (k - (len(SERIES) - 1) / 2) * height, ratios, height,
-                    label=label, color=color)
+            ax.barh(
+                y + (k - (len(SERIES) - 1) / 2) * height, ratios, height, label=label, color=color
+            )
         ax.axvline(1.0, color="black", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_title(dtype)
@@ -61,8 +71,10 @@ def plot_report(report: dict, path=None):
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(SERIES), fontsize="small")
     machine = report.get("machine", "").split(", Python")[0]
-    fig.suptitle(f"python -m fastlin.bench{' --quick' if report.get('quick') else ''}"
-                 f"\n{machine}", fontsize="small")
+    fig.suptitle(
+        f"python -m fastlin.bench{' --quick' if report.get('quick') else ''}\n{machine}",
+        fontsize="small",
+    )
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
