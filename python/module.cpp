@@ -5,6 +5,7 @@ namespace fastlin::bind {
 void register_scores_losses(pybind11::module_& m);
 void register_linear(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
+void register_sgd(pybind11::module_& m);
 }
 
 PYBIND11_MODULE(_core, m) {
@@ -12,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
     fastlin::bind::register_scores_losses(m);
     fastlin::bind::register_linear(m);
     fastlin::bind::register_runtime(m);
+    fastlin::bind::register_sgd(m);
 }

@@ -73,23 +73,25 @@ def bias_trick(X, W, b):
 @_document(_FUSED_NOTE)
 def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=None,
                         sample_weight=None, ignore_index=-100, label_smoothing=0.0,
-                        reduction="mean"):
+                        reduction="mean", dW_out=None, db_out=None):
     return LossGrad(*_core.linear_softmax_loss(X, y, W, b, reg, return_dX, weight, sample_weight,
-                                               ignore_index, label_smoothing, reduction))
+                                               ignore_index, label_smoothing, reduction,
+                                               dW_out, db_out))
 
 
 @_document(_FUSED_NOTE)
 def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, squared=False,
-                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean"):
+                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean",
+                    dW_out=None, db_out=None):
     return LossGrad(*_core.linear_svm_loss(X, y, W, b, reg, return_dX, margin, squared, variant,
-                                           weight, sample_weight, reduction))
+                                           weight, sample_weight, reduction, dW_out, db_out))
 
 
 @_document(_FUSED_NOTE)
 def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_weight=None,
-                        reduction="mean"):
+                        reduction="mean", dW_out=None, db_out=None):
     return LossGrad(*_core.linear_squared_loss(X, T, W, b, reg, return_dX, sample_weight,
-                                               reduction))
+                                               reduction, dW_out, db_out))
 
 
 @_document(_LEAST_SQUARES_NOTE)

@@ -611,7 +611,9 @@ def main(argv=None) -> int:
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help="workloads whose name contains NAME or matches it as a glob; "
-                        "names: " + ", ".join(w.name for w in WORKLOADS))
+                        "names: " + ", ".join(w.name for w in WORKLOADS)
+                        + "; sgd: the SGD section"
+                        + "; fit (a substring): fit_probe, fit_tinyplaces, fit_small (--quick)")
     p.add_argument("--threads", type=int, help="threads for fastlin, PyTorch and NumPy's BLAS")
     p.add_argument("--repeats", type=int,
                    help="timed repeats per contender, at most (default 3 quick, 9 full); "
@@ -639,7 +641,11 @@ def main(argv=None) -> int:
               if not (args.quick and w.heavy)
               and (not args.only or any(pat in w.name or fnmatch.fnmatch(w.name, pat)
                                         for pat in args.only))]
-    if not chosen:
+    run_sgd = not args.only or any(pat in "sgd" or fnmatch.fnmatch("sgd", pat)
+                                   for pat in args.only)
+    from ._bench_fit import FIT_WORKLOADS, report as fit_report
+    run_fit = not args.only or any(pat in w.name for w in FIT_WORKLOADS for pat in args.only)
+    if not chosen and not run_sgd and not run_fit:
         p.error(f"no workload matches {args.only}")
 
     start = time.perf_counter()
@@ -665,11 +671,17 @@ def main(argv=None) -> int:
                     + f"   (dW itself: {dW / 2**20:.0f} MB)", flush=True)
             problems += [f"{w.name} {dtype} {k}: {o.status or 'note'}: {o.note}"
                          for k, o in outcomes.items() if o.note]
+    if run_sgd:
+        from . import _bench_sgd
+        problems += _bench_sgd.report(limits, args.quick, repeats)
     print("\n" + LEGEND)
+    if run_fit:
+        problems += fit_report(args.quick, dtypes, args.only)
     for line in problems:
         print("  " + line)
     print(f"\n{len(chosen)} workloads x {len(dtypes)} dtypes in {time.perf_counter() - start:.0f} s")
-    failed = any("WRONG" in line or ": error:" in line for line in problems)
+    failed = any(("WRONG" in line or ": error:" in line or "NOT REACHED" in line)
+                 for line in problems)
     report = report_record(limits, results, quick=args.quick, threads=args.threads)
     return max(int(failed), save_report(report, args))
 

@@ -637,11 +637,49 @@ def squared_loss(P, T, *, sample_weight=None, reduction="mean", grad=True):
 # Linear layer + loss + backward
 # --------------------------------------------------------------------------
 
-def _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores):
+def _gradient_out(name, out, dtype, shape, inputs):
+    """``out`` checked as a buffer to write a gradient of ``dtype`` and ``shape`` into."""
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray to write the gradient into, "
+                        f"got {type(out)}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name}: expected dtype {dtype} (the gradient's), got dtype {out.dtype}")
+    if out.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got shape {out.shape}")
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name}: expected a C-contiguous array")
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: expected a writeable array, got a read-only one")
+    # Memory bounds, as the compiled check: writing into an input the pass
+    # still reads would change the result.
+    if any(isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs):
+        raise ValueError(f"{name}: shares memory with an input of the call; "
+                         "give a separate array")
+    return out
+
+
+def _gradient_outs(dW_out, db_out, W, b, inputs):
+    """The checked ``dW_out`` and ``db_out`` of a ``linear_*_loss`` call."""
+    dW_out = _gradient_out("dW_out", dW_out, _float_dtype(W), W.shape, inputs)
+    if db_out is not None and b is None:
+        raise ValueError("db_out: given, but b is None (there is no bias gradient)")
+    if b is not None:
+        db_out = _gradient_out("db_out", db_out, _float_dtype(b), b.shape, inputs)
+    if dW_out is not None and db_out is not None and np.may_share_memory(dW_out, db_out):
+        raise ValueError("db_out: shares memory with dW_out; give separate arrays")
+    return dW_out, db_out
+
+
+def _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores, dW_out=None, db_out=None,
+                 inputs=()):
     """Shared body of the ``linear_*_loss`` functions.
 
-    ``loss_of_scores(S)`` returns ``(loss, dS)`` for the scores ``S``.
+    ``loss_of_scores(S)`` returns ``(loss, dS)`` for the scores ``S``;
+    ``inputs`` are the array arguments the output buffers may not overlap.
     """
+    W_arg, X_arg, b_arg = W, X, b
     W = _weights_arg(W)
     if W.shape[0] < 1:
         raise ValueError(f"W: expected at least one class (C >= 1), got shape {W.shape}")
@@ -649,6 +687,7 @@ def _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores):
     b = _bias_arg(b, W)
     reg = _check_reg(reg)
     reduction = _check_reduction(reduction)
+    dW_out, db_out = _gradient_outs(dW_out, db_out, W, b, (X_arg, W_arg, b_arg) + tuple(inputs))
     dtype = _float_dtype(X, W, b)
     Xc = np.asarray(X, dtype=dtype)
     Wc = np.asarray(W, dtype=dtype)
@@ -666,7 +705,14 @@ def _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores):
                 loss += reg * float(np.sum(np.square(W, dtype=np.float64)))
         db = None if b is None else dS.sum(axis=0).astype(_float_dtype(b), copy=False)
         dX = (dS @ Wc).astype(_float_dtype(X), copy=False) if return_dX else None
-    return LossGrad(loss, dW.astype(_float_dtype(W), copy=False), db, dX)
+    dW = dW.astype(_float_dtype(W), copy=False)
+    if dW_out is not None:
+        dW_out[...] = dW
+        dW = dW_out
+    if db_out is not None:
+        db_out[...] = db
+        db = db_out
+    return LossGrad(loss, dW, db, dX)
 
 
 _LINEAR_DOC = """
@@ -679,12 +725,21 @@ _LINEAR_DOC = """
     still gets ``2 * reg * W``: the gradients are then those of
     ``sum_i l_i + reg * sum(W**2)`` (each row of ``dX`` being its own
     sample's gradient).
+
+    ``dW_out`` and ``db_out`` (as scikit-learn's ``gradient_out``), when
+    given, receive ``dW`` and ``db`` in place and are the very arrays the
+    result holds, so that a training loop allocates no gradient per step.
+    Each must be a writeable, C-contiguous ndarray of exactly the gradient's
+    dtype and shape (else ``TypeError`` for the type or dtype, ``ValueError``
+    for the rest) whose memory overlaps no input of the call nor the other
+    buffer (``ValueError``): a buffer the pass still reads from would change
+    the result. ``db_out`` needs ``b``. On an error nothing is written.
 """
 
 
 def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=None,
                         sample_weight=None, ignore_index=-100, label_smoothing=0.0,
-                        reduction="mean"):
+                        reduction="mean", dW_out=None, db_out=None):
     """Linear layer, softmax cross-entropy and backward in one call.
 
     Same as ``S = linear(X, W, b)``; ``loss, dS = softmax_loss(S, y, ...)``;
@@ -700,6 +755,9 @@ def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=Non
     return_dX : bool, default False
     weight, sample_weight, ignore_index, label_smoothing, reduction
         As :func:`softmax_loss`.
+    dW_out : ndarray, shape (C, D), optional
+    db_out : ndarray, shape (C,), optional
+        Buffers the gradients are written into (see above).
 
     Returns
     -------
@@ -709,11 +767,13 @@ def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=Non
     """
     return _linear_loss(X, W, b, reg, return_dX, reduction, lambda S: softmax_loss(
         S, y, weight=weight, sample_weight=sample_weight, ignore_index=ignore_index,
-        label_smoothing=label_smoothing, reduction=reduction))
+        label_smoothing=label_smoothing, reduction=reduction),
+        dW_out, db_out, (y, weight, sample_weight))
 
 
 def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, squared=False,
-                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean"):
+                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean",
+                    dW_out=None, db_out=None):
     """Linear layer, multiclass SVM loss and backward in one call.
 
     Same as ``S = linear(X, W, b)``; ``loss, dS = svm_loss(S, y, ...)``;
@@ -729,6 +789,9 @@ def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, sq
     return_dX : bool, default False
     margin, squared, variant, weight, sample_weight, reduction
         As :func:`svm_loss`.
+    dW_out : ndarray, shape (C, D), optional
+    db_out : ndarray, shape (C,), optional
+        Buffers the gradients are written into (see above).
 
     Returns
     -------
@@ -737,11 +800,12 @@ def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, sq
     """
     return _linear_loss(X, W, b, reg, return_dX, reduction, lambda S: svm_loss(
         S, y, margin=margin, squared=squared, variant=variant, weight=weight,
-        sample_weight=sample_weight, reduction=reduction))
+        sample_weight=sample_weight, reduction=reduction),
+        dW_out, db_out, (y, weight, sample_weight))
 
 
 def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_weight=None,
-                        reduction="mean"):
+                        reduction="mean", dW_out=None, db_out=None):
     """Linear layer, squared loss and backward in one call (linear regression).
 
     Same as ``P = linear(X, W, b)``; ``loss, dP = squared_loss(P, T, ...)``;
@@ -760,13 +824,16 @@ def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_wei
     return_dX : bool, default False
     sample_weight, reduction
         As :func:`squared_loss`.
+    dW_out : ndarray, shape (C, D), optional
+    db_out : ndarray, shape (C,), optional
+        Buffers the gradients are written into (see above).
 
     Returns
     -------
     LossGrad
         ``(loss, dW, db, dX)``.
     """
-    T = _as_numeric("T", T)
+    T_arg, T = T, _as_numeric("T", T)
 
     def loss_of_scores(S):
         N, C = S.shape
@@ -780,7 +847,8 @@ def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_wei
                              f"X @ W.T, got shape {T.shape}")
         return squared_loss(S, T2, sample_weight=sample_weight, reduction=reduction)
 
-    return _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores)
+    return _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores, dW_out, db_out,
+                        (T_arg, sample_weight))
 
 
 for _f in (linear_softmax_loss, linear_svm_loss, linear_squared_loss):

@@ -9,12 +9,18 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._linear import linear
-from .data import (check_classes, check_fit_data, check_predict_data, check_sample_weight,
-                   class_weights, encode_labels)
+from .data import (
+    check_classes,
+    check_fit_data,
+    check_predict_data,
+    check_sample_weight,
+    class_weights,
+    encode_labels,
+)
 from .fitting import check_choice, check_number, restored_on_error, warn_not_converged
 from .lbfgs import fit_lbfgs
 from .objective import CLASSIFIER_LOSSES, classifier_objective, initial_parameters
-from .sgd import check_sgd_parameters, fit_sgd
+from .sgd import check_sgd_parameters, fit_sgd, sgd_options
 
 SOLVERS = ("lbfgs", "sgd")
 
@@ -55,13 +61,16 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         every epoch.
     batch_size : int, default=256
         Rows per mini-batch (``"sgd"``).
-    learning_rate : float, default=0.1
-        The initial step size (``"sgd"``).
-    lr_schedule : str, default="invscaling"
-        How the step size changes over the epochs (``"sgd"``; see
-        ``fastlin._sgd.SGDOptions``).
+    learning_rate : float, default=0.01
+        The initial step size (``"sgd"``), as PyTorch's ``SGD(lr=...)``.
+    lr_schedule : {"constant", "invscaling", "cosine", "adaptive"}, default="constant"
+        How the step size changes (``"sgd"``): constant; divided by
+        ``sqrt(1 + epoch)``; annealed to zero over the fit by a cosine; or
+        divided by 5 each time the objective stalls by ``tol`` for
+        ``n_iter_no_change`` epochs, as scikit-learn's ``"adaptive"``.
     momentum : float, default=0.9
-        Momentum of ``"sgd"``'s updates, in ``[0, 1)``.
+        Momentum of ``"sgd"``'s updates, in ``[0, 1)``: ``v = momentum * v + g``,
+        ``W -= lr * v`` (PyTorch's form).
     nesterov : bool, default=False
         Nesterov's momentum instead of the classic one (``"sgd"``).
     early_stopping : bool, default=False
@@ -127,8 +136,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, loss="softmax", *, reg=1e-4, fit_intercept=True, solver="lbfgs",
-                 max_iter=100, tol=1e-6, batch_size=256, learning_rate=0.1,
-                 lr_schedule="invscaling", momentum=0.9, nesterov=False, early_stopping=False,
+                 max_iter=100, tol=1e-6, batch_size=256, learning_rate=0.01,
+                 lr_schedule="constant", momentum=0.9, nesterov=False, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  label_smoothing=0.0, margin=1.0, warm_start=False, random_state=None,
                  verbose=0):
@@ -169,6 +178,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
         check_number("verbose", self.verbose, low=0, integer=True)
         if self.solver == "sgd":
             check_sgd_parameters(self)
+            sgd_options(self)
 
     def _objective(self, X, y_index, classes, sample_weight):
         return classifier_objective(

@@ -4,6 +4,7 @@ and restoring the estimator when a fit fails."""
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import warnings
 
@@ -37,7 +38,7 @@ def check_number(name, value, *, low=None, high=None, low_open=False, integer=Fa
     if isinstance(value, bool) or not isinstance(value, kind):
         what = "an integer" if integer else "a real number"
         raise TypeError(f"{name}: expected {what}, got {type(value).__name__} {value!r}")
-    if value != value:
+    if math.isnan(value):
         raise ValueError(f"{name}: expected a number, got NaN")
     if low is not None and (value < low or (low_open and value == low)):
         raise ValueError(f"{name}: expected a value {'>' if low_open else '>='} {low}, "

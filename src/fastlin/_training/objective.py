@@ -48,15 +48,15 @@ class Objective:
         return self.X.shape[0]
 
 
-def evaluate(objective, W, b, rows=None):
-    """The objective's ``LossGrad`` at ``(W, b)``, over all rows or over
-    ``rows`` (a slice or an index array: a mini-batch)."""
-    X, y, sample_weight = objective.X, objective.y, objective.sample_weight
-    if rows is not None:
-        X, y = X[rows], y[rows]
-        sample_weight = None if sample_weight is None else sample_weight[rows]
+def evaluate(objective, W, b, batch=None, dW_out=None, db_out=None):
+    """The objective's ``LossGrad`` at ``(W, b)``: over all rows, or over
+    ``batch``, the ``(X, y, sample_weight)`` of a mini-batch. With
+    ``dW_out`` (and ``db_out``) the gradient is written into them."""
+    X, y, sample_weight = batch if batch is not None else (objective.X, objective.y,
+                                                            objective.sample_weight)
+    buffers = {} if dW_out is None else {"dW_out": dW_out, "db_out": db_out}
     return objective.fused(X, y, W, b, reg=objective.reg, sample_weight=sample_weight,
-                           **objective.options)
+                           **objective.options, **buffers)
 
 
 def classifier_objective(loss, X, y_index, reg, *, class_weight=None, sample_weight=None,

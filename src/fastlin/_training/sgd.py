@@ -10,18 +10,26 @@ from .fitting import check_number
 from .lbfgs import FitResult
 from .objective import Objective, evaluate
 
+
 def check_sgd_parameters(estimator):
-    """Checks the estimator's SGD parameters, naming the one that is wrong."""
-    check_number("batch_size", estimator.batch_size, low=1, integer=True)
-    check_number("learning_rate", estimator.learning_rate, low=0, low_open=True)
-    check_number("momentum", estimator.momentum, low=0)
-    if estimator.momentum >= 1:
-        raise ValueError(f"momentum: expected a value in [0, 1), got {estimator.momentum!r}")
+    """Checks the SGD parameters that ``SGDOptions`` does not see."""
     check_number("validation_fraction", estimator.validation_fraction, low=0, low_open=True)
     if estimator.validation_fraction >= 1:
         raise ValueError("validation_fraction: expected a value in (0, 1), got "
                          f"{estimator.validation_fraction!r}")
-    check_number("n_iter_no_change", estimator.n_iter_no_change, low=1, integer=True)
+
+
+def sgd_options(estimator, epochs=None):
+    """The estimator's ``SGDOptions`` (which check the values, naming them);
+    ``epochs`` given (``partial_fit``) runs exactly that many."""
+    from .._sgd import SGDOptions
+
+    return SGDOptions(batch_size=estimator.batch_size, learning_rate=estimator.learning_rate,
+                      lr_schedule=estimator.lr_schedule, momentum=estimator.momentum,
+                      nesterov=bool(estimator.nesterov),
+                      max_epochs=estimator.max_iter if epochs is None else epochs,
+                      tol=None if epochs is not None else estimator.tol,
+                      n_iter_no_change=estimator.n_iter_no_change)
 
 
 def _split(objective, estimator, rng):
@@ -39,35 +47,35 @@ def _split(objective, estimator, rng):
 
 def fit_sgd(estimator, objective, W, b, *, state=None, epochs=None):
     """Runs ``epochs`` epochs of SGD (``estimator.max_iter`` when ``None``)
-    on ``objective`` from ``(W, b)``, which are updated in place."""
-    from .._sgd import SGDOptions, sgd_epochs
+    on ``objective`` from ``(W, b)``, which are updated in place, resuming
+    from ``state`` (the ``FitResult.state`` of a previous call) if given.
 
-    rng = check_random_state(estimator.random_state)
+    Each mini-batch is gathered into buffers made once and evaluated by one
+    fused pass that writes its gradient into the solver's buffers.
+    """
+    from .._sgd import BatchGather, sgd_epochs
+
+    options = sgd_options(estimator, epochs)
+    # partial_fit resumes the random stream too, so that its epochs shuffle as
+    # the epochs of one fit do.
+    state, rng = state if state is not None else (None, check_random_state(
+        estimator.random_state))
     train_rows, validation = None, None
     if estimator.early_stopping and epochs is None:
         train_rows, validation = _split(objective, estimator, rng)
+    gather = BatchGather(estimator.batch_size, objective.X, objective.y, objective.sample_weight)
 
     def batch_loss_grad(rows, W, b, dW_out, db_out):
-        result = evaluate(objective, W, b, rows if train_rows is None else train_rows[rows])
-        dW_out[...] = result.dW
-        if db_out is not None:
-            db_out[...] = result.db
-        return result.loss
+        batch = gather(rows if train_rows is None else train_rows[rows])
+        return evaluate(objective, W, b, batch, dW_out=dW_out, db_out=db_out).loss
 
     def validation_loss(W, b):
         return evaluate(validation, W, b).loss
 
-    options = SGDOptions(batch_size=estimator.batch_size,
-                         learning_rate=float(estimator.learning_rate),
-                         lr_schedule=estimator.lr_schedule, momentum=float(estimator.momentum),
-                         nesterov=bool(estimator.nesterov),
-                         max_epochs=estimator.max_iter if epochs is None else epochs,
-                         tol=None if epochs is not None else estimator.tol,
-                         n_iter_no_change=estimator.n_iter_no_change)
     n_samples = objective.n_samples if train_rows is None else len(train_rows)
     result = sgd_epochs(batch_loss_grad, n_samples, W, b, options, rng, state=state,
                         validation_loss=None if validation is None else validation_loss,
                         verbose=estimator.verbose)
     converged = result.converged or epochs is not None or estimator.tol is None
     return FitResult(W, b, result.n_iter, list(result.loss_curve), converged,
-                     state=result.state)
+                     state=(result.state, rng))
