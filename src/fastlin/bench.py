@@ -1,6 +1,6 @@
 """``python -m fastlin.bench``: fastlin beside its NumPy reference and PyTorch.
 
-For every standard workload of DESIGN.md ("Speed, as it is measured") and
+For every standard workload (``WORKLOADS``; the docs' Performance page) and
 dtype it prints the median time of fastlin, of ``fastlin.reference`` and, when
 PyTorch is importable, of PyTorch's CPU ops; the speed-ups; and each time as a
 multiple of the hardware limit measured in the same run:
@@ -186,8 +186,8 @@ def torch_contender(w: Workload, inp: Inputs, chunked: bool = False) -> Optional
     Scores: ``cross_entropy`` / ``multi_margin_loss`` on a tensor with
     ``requires_grad``. Linear: ``F.linear`` + the loss + ``backward()``, or
     (``chunked``) ``F.linear_cross_entropy`` with ``LinearCrossEntropyOptions()``.
-    ``multi_margin_loss`` is the SVM loss over C (DESIGN.md), so its loss and
-    gradient are scaled by C before the check.
+    ``multi_margin_loss`` is the SVM loss over C (the docs' Losses page), so its
+    loss and gradient are scaled by C before the check.
     """
     torch = _torch()
     if torch is None or not torch_has_peer(w, chunked):
