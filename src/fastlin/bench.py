@@ -1,6 +1,6 @@
 """``python -m fastlin.bench``: fastlin beside its NumPy reference and PyTorch.
 
-For every standard workload of DESIGN.md ("Speed, as it is measured") and
+For every standard workload (``WORKLOADS``; the docs' Performance page) and
 dtype it prints the median time of fastlin, of ``fastlin.reference`` and, when
 PyTorch is importable, of PyTorch's CPU ops; the speed-ups; and each time as a
 multiple of the hardware limit measured in the same run:
@@ -18,8 +18,13 @@ makes the exit status 1. A function fastlin does not have is shown as ``n/a``.
 
     python -m fastlin.bench [--quick] [--dtype float32|float64|both]
                             [--only NAME ...] [--threads N]
+                            [--json FILE] [--plot FILE] [--load FILE]
 
 ``--quick`` skips the vocabulary head and times fewer repeats (same shapes).
+``--json FILE`` saves the results (machine, limits, every time and status);
+``--plot FILE`` draws them (each time over its limit, needs matplotlib:
+``pip install "fastlin[plot]"``); ``--load FILE`` plots or prints a saved
+``--json`` file instead of measuring.
 The vocabulary head runs each contender in a fresh subprocess so that its
 peak memory (RSS growth during its first call) is measured honestly.
 
@@ -181,8 +186,8 @@ def torch_contender(w: Workload, inp: Inputs, chunked: bool = False) -> Optional
     Scores: ``cross_entropy`` / ``multi_margin_loss`` on a tensor with
     ``requires_grad``. Linear: ``F.linear`` + the loss + ``backward()``, or
     (``chunked``) ``F.linear_cross_entropy`` with ``LinearCrossEntropyOptions()``.
-    ``multi_margin_loss`` is the SVM loss over C (DESIGN.md), so its loss and
-    gradient are scaled by C before the check.
+    ``multi_margin_loss`` is the SVM loss over C (the docs' Losses page), so its
+    loss and gradient are scaled by C before the check.
     """
     torch = _torch()
     if torch is None or not torch_has_peer(w, chunked):
@@ -312,7 +317,7 @@ def measure_limits(dtypes, repeats: int) -> Limits:
     """
     src = np.ones(256 * 2**20 // 8)
     dst = np.zeros_like(src)  # written once so page faults are not timed
-    t, _ = median_time(lambda: np.copyto(dst, src), repeats, best=True)
+    t, _ = median_time(functools.partial(np.copyto, dst, src), repeats, best=True)
     bandwidth = 2 * src.nbytes / t
     del src, dst
     peak = {}
@@ -322,7 +327,7 @@ def measure_limits(dtypes, repeats: int) -> Limits:
         A = rng.standard_normal((n, n), dtype=dtype)
         B = rng.standard_normal((n, n), dtype=dtype)
         out = np.empty_like(A)
-        t, _ = median_time(lambda: np.matmul(A, B, out=out), repeats, best=True)
+        t, _ = median_time(functools.partial(np.matmul, A, B, out=out), repeats, best=True)
         peak[dtype] = 2 * n**3 / t
     return Limits(bandwidth, peak)
 
@@ -484,7 +489,8 @@ HEADER = (f"{'workload':<26} {'dtype':<8} {'limit':>9}  "
           + "".join(f"{k:>19}" for k in LABELS) + f"  {'ref/fl':>7} {'torch/fl':>8}")
 
 
-def print_machine(limits: Limits):
+def machine_summary() -> str:
+    """One line naming the CPU, its cores, the OS and Python."""
     model = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -493,8 +499,12 @@ def print_machine(limits: Limits):
     except (OSError, StopIteration):
         model = platform.processor() or "unknown"
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"machine  : {model}, {os.cpu_count()} logical cores ({usable} usable), "
-          f"{platform.system()} {platform.machine()}, Python {platform.python_version()}")
+    return (f"{model}, {os.cpu_count()} logical cores ({usable} usable), "
+            f"{platform.system()} {platform.machine()}, Python {platform.python_version()}")
+
+
+def print_machine(limits: Limits):
+    print(f"machine  : {machine_summary()}")
     blas = "BLAS unknown (install threadpoolctl to see it)"
     try:
         from threadpoolctl import threadpool_info
@@ -531,6 +541,52 @@ loss; its chunked linear_cross_entropy is softmax only). Every time shown was
 checked against the reference (loss and gradient; WRONG marks a mismatch)."""
 
 
+def result_record(w: Workload, dtype: str, limit: float, outcomes: dict) -> dict:
+    """One row of the report as JSON-able data (what ``--json`` saves)."""
+    return {"workload": w.name, "shape": w.shape, "dtype": dtype,
+            "limit": "flop" if w.linear else "streaming", "limit_seconds": limit,
+            "contenders": {label: {"seconds": o.seconds, "status": o.status,
+                                   "peak_bytes": o.peak_bytes, "note": o.note}
+                           for label, o in outcomes.items()}}
+
+
+def report_record(limits: Limits, results: list, quick: bool, threads: Optional[int]) -> dict:
+    """The whole report as JSON-able data: the machine, the limits and every row."""
+    torch = _torch()
+    return {"machine": machine_summary(), "numpy": np.__version__,
+            "torch": torch.__version__ if torch else None,
+            "fastlin": fastlin.__version__,
+            "cpu_variant": fastlin.cpu_variant() if hasattr(fastlin, "cpu_variant") else None,
+            "threads": threads or (fastlin.get_num_threads()
+                                   if hasattr(fastlin, "get_num_threads") else None),
+            "quick": quick, "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            # A busy machine slows every contender unevenly: say how busy it was.
+            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+            "copy_bandwidth": limits.copy_bandwidth, "peak_flops": limits.peak_flops,
+            "results": results}
+
+
+def save_report(report: dict, args) -> int:
+    """Write ``--json`` and draw ``--plot``; print the saved table when loaded."""
+    if args.load:
+        print(f"machine  : {report['machine']}\n\n{HEADER}")
+        for r in report["results"]:
+            outcomes = {label: Outcome(**o) for label, o in r["contenders"].items()}
+            w = WORKLOADS_BY_NAME.get(r["workload"])
+            print(row(w, r["dtype"], r["limit_seconds"], outcomes) if w else r["workload"])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+            f.write("\n")
+        print(f"results saved to {args.json}")
+    if args.plot:
+        from ._bench_plot import plot_report  # matplotlib only when asked for
+
+        plot_report(report, args.plot)
+        print(f"plot saved to {args.plot}")
+    return 0
+
+
 def apply_threads(n: Optional[int]):
     """Give every contender ``n`` threads (fastlin, PyTorch, NumPy's BLAS)."""
     if not n:
@@ -562,8 +618,16 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int,
                    help="timed repeats per contender, at most (default 3 quick, 9 full); "
                         "fewer once a contender has used its time budget (0.3 s quick, 10 s full)")
+    p.add_argument("--json", metavar="FILE", help="also save the results to FILE (JSON)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw each time over its limit to FILE (.png, .svg, .pdf; needs matplotlib)")
+    p.add_argument("--load", metavar="FILE",
+                   help="take the results from a --json FILE instead of measuring")
     p.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.load:
+        with open(args.load) as f:
+            return save_report(json.load(f), args)
     apply_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 9)
     budget_s = 0.3 if args.quick else 10.0
@@ -588,7 +652,7 @@ def main(argv=None) -> int:
     limits = measure_limits(dtypes, repeats)
     print_machine(limits)
     print(HEADER, flush=True)
-    problems = []
+    problems, results = [], []
     for dtype in dtypes:
         for w in chosen:
             if w.heavy:
@@ -597,7 +661,9 @@ def main(argv=None) -> int:
                 outcomes = run_in_children(w, dtype, max(1, repeats // 3), args.threads)
             else:
                 outcomes = run_in_process(w, dtype, repeats, budget_s)
-            print(row(w, dtype, limit_seconds(w, dtype, limits), outcomes), flush=True)
+            limit = limit_seconds(w, dtype, limits)
+            print(row(w, dtype, limit, outcomes), flush=True)
+            results.append(result_record(w, dtype, limit, outcomes))
             if w.heavy:
                 dW = w.C * w.D * np.dtype(dtype).itemsize
                 print(f"{'':<26} {'':<8} {'peak mem':>9}  " + "".join(
@@ -614,8 +680,10 @@ def main(argv=None) -> int:
     for line in problems:
         print("  " + line)
     print(f"\n{len(chosen)} workloads x {len(dtypes)} dtypes in {time.perf_counter() - start:.0f} s")
-    return 1 if any(("WRONG" in line or ": error:" in line or "NOT REACHED" in line)
-                    for line in problems) else 0
+    failed = any(("WRONG" in line or ": error:" in line or "NOT REACHED" in line)
+                 for line in problems)
+    report = report_record(limits, results, quick=args.quick, threads=args.threads)
+    return max(int(failed), save_report(report, args))
 
 
 if __name__ == "__main__":

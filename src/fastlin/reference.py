@@ -8,8 +8,8 @@ nothing compiled (it never imports ``fastlin._core``).
 ``import fastlin.reference as fl`` and ``import fastlin as fl`` give the same
 functions with the same arguments and results; only the speed differs.
 
-Conventions (see ``DESIGN.md``)
--------------------------------
+Conventions:
+
 * ``X`` is ``(N, D)`` (one sample per row; ``linear``, ``linear_backward`` and
   ``bias_trick`` also take a single sample ``(D,)``), ``W`` is ``(C, D)``,
   ``b`` is ``(C,)`` or ``None``, scores ``S = X @ W.T + b`` are ``(N, C)``,
