@@ -142,4 +142,12 @@ inline int64_t gelsd(int64_t m, int64_t n, int64_t nrhs, double* A, double* B, d
     return info;
 }
 
+// Singular values of A (m x n, row-major, overwritten) in decreasing order
+// into s (min(m, n)), no vectors. Returns LAPACK's info (> 0: no convergence).
+inline int64_t singular_values(int64_t m, int64_t n, double* A, double* s) {
+    double u = 0.0, vt = 0.0;  // not referenced with jobz = 'N'
+    return scipy_LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', to_blasint(m, "m"), to_blasint(n, "n"), A,
+                                ld(n), s, &u, 1, &vt, 1);
+}
+
 }  // namespace fastlin::blas

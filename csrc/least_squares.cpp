@@ -86,8 +86,14 @@ LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const
             blas::gemm(true, false, D, K, n, 1.0, xb.data(), D, tb.data(), K, 1.0, B.data(), K);
         }
     }
+    // ||X||_F^2 of the uncentred X: trace(Xc^T Xc) + N ||mean||^2.
+    double x_norm2 = 0.0;
+    for (int64_t j = 0; j < D; ++j)
+        x_norm2 += A[j * D + j] + static_cast<double>(N) * x_mean[j] * x_mean[j];
     for (int64_t j = 0; j < D; ++j) A[j * D + j] += ridge;
-    const double anorm = upper_symmetric_one_norm(A, D);
+    // Conditioning is judged against the uncentred data's scale, not the centred Gram's own:
+    // centring leaves rounding noise of eps times that scale, which must not pass as well-posed.
+    const double anorm = std::max(upper_symmetric_one_norm(A, D), x_norm2 + ridge);
     const double min_rcond = std::sqrt(std::numeric_limits<double>::epsilon());
     LeastSquaresMethod method = LeastSquaresMethod::cholesky;
     if (D > 0 && blas::potrf_upper(D, A.data()) == 0 && anorm > 0.0 &&
@@ -95,9 +101,9 @@ LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const
         blas::potrs_upper(D, K, A.data(), B.data());
         Wt = std::move(B);
     } else if (D > 0) {
-        // Minimum-norm solve of the centred (and, with reg, stacked) system by
-        // SVD; singular values below eps * max(m, n) * s_max count as zero,
-        // numpy.linalg.lstsq's default cutoff.
+        // Minimum-norm solve of the centred (and, with reg, stacked) system by SVD.
+        // Singular values below eps * max(m, n) * ||[X uncentred; sqrt(ridge) I]||_F are zero:
+        // relative to the data's scale, so centring's rounding noise never becomes a W.
         method = LeastSquaresMethod::min_norm;
         const int64_t m = ridge > 0.0 ? N + D : N;
         const int64_t rows_b = std::max(m, D);
@@ -106,10 +112,21 @@ LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const
         centred_rows(Tg, 0, N, K, t_mean, Ts.data());
         if (ridge > 0.0)
             for (int64_t j = 0; j < D; ++j) Xs[(N + j) * D + j] = std::sqrt(ridge);
-        int64_t rank = 0;
-        const double rcond = std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(m, D));
-        if (blas::gelsd(m, D, K, Xs.data(), Ts.data(), s.data(), rcond, &rank) != 0) {
+        const double eps = std::numeric_limits<double>::epsilon();
+        const double cutoff = eps * static_cast<double>(std::max(m, D)) *
+                              std::sqrt(x_norm2 + static_cast<double>(D) * ridge);
+        std::vector<double> Xcopy(Xs);
+        if (blas::singular_values(m, D, Xcopy.data(), s.data()) != 0) {
             throw std::runtime_error("least_squares: the SVD of X did not converge");
+        }
+        Xcopy = std::vector<double>();
+        if (s[0] <= cutoff) {
+            std::fill(Ts.begin(), Ts.end(), 0.0);  // every singular value is zero: W = 0
+        } else {
+            int64_t rank = 0;
+            if (blas::gelsd(m, D, K, Xs.data(), Ts.data(), s.data(), cutoff / s[0], &rank) != 0) {
+                throw std::runtime_error("least_squares: the SVD of X did not converge");
+            }
         }
         std::copy(Ts.begin(), Ts.begin() + D * K, Wt.begin());
     }

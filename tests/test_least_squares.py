@@ -129,3 +129,43 @@ def test_bad_input(mod):
         mod.least_squares(X, np.array([1, 2, 3, np.inf, 5.0]))
     with pytest.raises(ValueError, match="reg"):
         mod.least_squares(X, np.ones(5), reg=-1.0)
+
+
+# Constant values whose mean over 37 rows is not exactly themselves in float64:
+# centring leaves rounding noise (~1e-12 here) where the answer has zeros.
+_CONSTANTS = np.array([12345.678, 0.1 + 1 / 3, -24333.333333333332])
+_TOL = {np.float32: {"rtol": 1e-5, "atol": 1e-5}, np.float64: {"rtol": 1e-9, "atol": 1e-10}}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("D", [1, 3])
+def test_rows_all_equal_give_zero_weights_and_the_mean_target(D, dtype, rng):
+    X = np.broadcast_to(_CONSTANTS[:D].astype(dtype), (37, D))   # stride 0 along the rows
+    T = rng.standard_normal((37, 2)).astype(dtype)
+    for mod in (fastlin, ref):
+        W, b = mod.least_squares(X, T)
+        assert W.dtype == b.dtype == dtype
+        # Every singular value of the centred X is rounding noise: the minimum-norm W is 0.
+        np.testing.assert_array_equal(W, np.zeros((2, D)), err_msg=mod.__name__)
+        np.testing.assert_allclose(b, T.astype(np.float64).mean(0), **_TOL[dtype],
+                                   err_msg=mod.__name__)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_constant_column_gets_zero_weight(dtype, rng):
+    X, T = _problem(rng, 37, 6, 2)
+    X[:, 2] = _CONSTANTS[0]   # large against the other columns: its noise is not small
+    X, T = X.astype(dtype), T.astype(dtype)
+    W, b = fastlin.least_squares(X, T)
+    Wr, br = ref.least_squares(X, T)
+    # The answer: the problem without that column (with a bias), weight 0 for it.
+    rest = np.delete(X, 2, axis=1).astype(np.float64)
+    sol = np.linalg.lstsq(np.hstack([rest, np.ones((37, 1))]), T.astype(np.float64),
+                          rcond=None)[0]
+    want_W = np.insert(sol[:5].T, 2, 0.0, axis=1)
+    for got_W, got_b, name in ((W, b, "fastlin"), (Wr, br, "reference")):
+        assert abs(got_W[:, 2]).max() <= 1e-10 * abs(want_W).max(), name
+        np.testing.assert_allclose(got_W, want_W, **_TOL[dtype], err_msg=name)
+        np.testing.assert_allclose(got_b, sol[5], **_TOL[dtype], err_msg=name)
+    np.testing.assert_allclose(W, Wr, **_TOL[dtype])
+    np.testing.assert_allclose(b, br, **_TOL[dtype])

@@ -39,10 +39,11 @@ _LEAST_SQUARES_NOTE = """
     Compiled: the centred normal equations are accumulated over blocks of
     rows and solved by Cholesky -- the lecture's ``W* = (X^T X)^-1 X^T T`` --
     where they are well posed. When the factorisation fails or the estimated
-    reciprocal condition number of the system is below ``sqrt(eps)`` (about
-    1.5e-8; beyond that the normal equations, which square the condition
-    number of ``X``, would lose more than half the digits), ``W`` comes from a
-    minimum-norm SVD solve (LAPACK ``gelsd``), ``numpy.linalg.lstsq``'s answer.
+    reciprocal condition number of the system, measured against the scale of
+    the uncentred ``X``, is below ``sqrt(eps)`` (about 1.5e-8; beyond that the
+    normal equations, which square the condition number of ``X``, would lose
+    more than half the digits), ``W`` comes from a minimum-norm SVD solve
+    (LAPACK ``gelsd``) with the cutoff above.
 """
 
 

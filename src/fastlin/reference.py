@@ -882,6 +882,18 @@ del _f
 # Closed form
 # --------------------------------------------------------------------------
 
+def _min_norm_solve(A, B, scale2):
+    """``numpy.linalg.lstsq(A, B)`` with singular values below
+    ``eps * max(A.shape) * sqrt(scale2)`` taken as zero."""
+    # The cutoff is relative to the uncentred data's scale (scale2 = its squared Frobenius norm),
+    # not to A's own s_max, so the rounding noise centring leaves is never amplified into W.
+    cutoff = np.finfo(_F64).eps * max(A.shape) * math.sqrt(scale2)
+    s_max = np.linalg.svd(A, compute_uv=False)[0] if A.size else 0.0
+    if s_max <= cutoff:
+        return np.zeros((A.shape[1], B.shape[1]))
+    return np.linalg.lstsq(A, B, rcond=cutoff / s_max)[0]
+
+
 def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
                   fit_bias: bool = True) -> tuple[FloatArray, FloatArray | None]:
     """Exact minimiser of :func:`linear_squared_loss` (``reduction="mean"``).
@@ -890,11 +902,14 @@ def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
     ``b`` when ``fit_bias``). The bias is not penalised: it is fitted by
     centring, ``b = mean(T) - W mean(X)``, and ``W`` solves the centred problem
     ``(Xc^T Xc + 2 N reg I) W^T = Xc^T Tc``. With ``reg == 0`` this is
-    ``numpy.linalg.lstsq(Xc, Tc, rcond=None)``: when ``Xc^T Xc`` is singular
-    (``N < D``, repeated columns) it returns the minimiser with the smallest
-    ``||W||`` (the bias is outside the norm). With ``reg > 0`` the system is
-    solved directly (``lstsq`` of the stacked system ``[Xc; sqrt(2 N reg) I]``
-    if it is numerically singular). Computed in float64 (a float32 solve is a
+    ``numpy.linalg.lstsq(Xc, Tc)``: when ``Xc^T Xc`` is singular (``N < D``,
+    repeated or constant columns) it returns the minimiser with the smallest
+    ``||W||`` (the bias is outside the norm). Singular values below
+    ``eps * max(N, D) * ||X||_F`` (``X`` uncentred) count as zero, so the
+    rounding noise that centring leaves is not fitted: with every row of ``X``
+    equal, ``W = 0`` and ``b = mean(T)``. With ``reg > 0`` the system is
+    solved directly (``lstsq`` of the stacked system ``[Xc; sqrt(2 N reg) I]``,
+    same cutoff, if it is numerically singular). Computed in float64 (a float32 solve is a
     poor oracle), returned in the common float dtype of ``X`` and ``T``.
 
     Parameters
@@ -941,15 +956,16 @@ def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
         Xc, Tc = X64, T64
 
     if reg == 0.0:
-        Wt = np.linalg.lstsq(Xc, Tc, rcond=None)[0]
+        Wt = _min_norm_solve(Xc, Tc, float(np.sum(X64 * X64)))
     else:
-        A = Xc.T @ Xc + (2.0 * N * reg) * np.eye(D)
+        ridge = 2.0 * N * reg
+        A = Xc.T @ Xc + ridge * np.eye(D)
         try:
             Wt = np.linalg.solve(A, Xc.T @ Tc)
         except np.linalg.LinAlgError:
-            stacked = np.vstack([Xc, math.sqrt(2.0 * N * reg) * np.eye(D)])
-            Wt = np.linalg.lstsq(stacked, np.vstack([Tc, np.zeros((D, Tc.shape[1]))]),
-                                 rcond=None)[0]
+            stacked = np.vstack([Xc, math.sqrt(ridge) * np.eye(D)])
+            Wt = _min_norm_solve(stacked, np.vstack([Tc, np.zeros((D, Tc.shape[1]))]),
+                                 float(np.sum(X64 * X64)) + D * ridge)
     W = Wt.T
     b = (t_mean - W @ x_mean).astype(dtype) if fit_bias else None
     return W.astype(dtype), b
