@@ -100,7 +100,7 @@ def test_predict_proba_is_the_softmax_of_the_scores():
     np.testing.assert_allclose(clf.predict_log_proba(X), np.log(P), rtol=1e-8)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[np.argmax(S, 1)])
     assert clf.score(X, y) == np.mean(clf.predict(X) == y)
-    svm = fit(X, y, loss="svm")
+    svm = fl.LinearClassifier("svm")
     assert not hasattr(svm, "predict_proba") and not hasattr(svm, "predict_log_proba")
 
 

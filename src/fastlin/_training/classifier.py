@@ -129,7 +129,11 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     -----
     float32 data is trained in float32: a C-contiguous float32 or float64
     ``X`` is used as it is, never copied, and no ``(N, n_classes)`` array is
-    made. ``decision_function`` of a two-class problem returns one column,
+    made. A float32 objective is known to about 1e-7 relative, and a float32
+    fit can end that far above the float64 optimum (on scikit-learn's digits,
+    2e-7), which may be above the objective of a float64 fit at ``tol=1e-6``;
+    pass float64 data when the last digits matter. ``decision_function`` of
+    a two-class problem returns one column,
     the score of ``classes_[1]`` minus that of ``classes_[0]``, as
     scikit-learn's binary classifiers do; ``predict_proba`` and
     ``predict_log_proba`` exist for ``loss="softmax"`` only. A fit that fails

@@ -12,10 +12,8 @@ from threadpoolctl import ThreadpoolController
 from .objective import evaluate
 
 # scikit-learn's LogisticRegression stops L-BFGS-B at ftol = 64 * eps and lets
-# each line search try 50 steps; the same rule reaches the same optimum. A
-# float32 objective's changes below about 1e-9 relative are rounding noise,
-# on which line searches fail again and again (see the docs' tuning notes).
-FTOL = {np.dtype(np.float64): 64 * np.finfo(np.float64).eps, np.dtype(np.float32): 1e-9}
+# each line search try 50 steps; the same rule reaches the same optimum.
+FTOL = 64 * np.finfo(np.float64).eps
 MAX_LINE_SEARCH = 50
 
 
@@ -57,8 +55,7 @@ def fit_lbfgs(objective, W, b, *, max_iter, tol, verbose=0):
     copies it into ``W`` and ``b`` in ``X``'s dtype and runs one fused pass.
     It stops when the largest gradient component is at most ``tol`` (SciPy's
     ``gtol``), when an iteration lowers the objective by less than
-    ``64 * eps`` relative (``1e-9`` for float32 data, whose objective is not
-    known more finely), or after ``max_iter`` iterations (``converged`` is
+    ``64 * eps`` relative, or after ``max_iter`` iterations (``converged`` is
     then False). ``W`` and ``b`` are copied, not modified.
     """
     W = np.array(W, dtype=objective.dtype, order="C")
@@ -97,7 +94,7 @@ def fit_lbfgs(objective, W, b, *, max_iter, tol, verbose=0):
     with _other_blas_single_threaded():
         result = minimize(loss_and_gradient, theta, method="L-BFGS-B", jac=True,
                           callback=record, options={"maxiter": max_iter, "gtol": tol,
-                                                    "ftol": FTOL[objective.dtype], "maxls": MAX_LINE_SEARCH})
+                                                    "ftol": FTOL, "maxls": MAX_LINE_SEARCH})
     W.ravel()[...] = result.x[:n_weights]
     if b is not None:
         b[...] = result.x[n_weights:]
