@@ -90,7 +90,19 @@ def encode_labels(y):
         raise ValueError(f"y: expected shape (n_samples,), got shape {y.shape}")
     classes = np.unique(da.unique(y).compute())
     check_classification_targets(classes)  # the same verdict as on all of y
-    return classes, y.map_blocks(_positions, classes, dtype=np.int64)
+    y_index = y.map_blocks(_positions, classes, dtype=np.int64)
+    if _persisted_on_cluster(y):  # then the positions too, not recomputed every pass
+        y_index = y_index.persist()
+    return classes, y_index
+
+
+def _persisted_on_cluster(a):
+    """Whether every chunk of ``a`` is held by ``dask.distributed`` workers."""
+    try:
+        from distributed import futures_of
+    except ImportError:
+        return False
+    return len(futures_of(a)) == a.npartitions
 
 
 def check_sample_weight(sample_weight, X):
