@@ -31,10 +31,14 @@ def _prepared(w, dtype):
 
 def _cases(linear):
     """(workload, dtype, contender) triples, grouped so each workload's arrays are made once."""
-    return [(w, dtype, label)
-            for dtype in bench.DTYPES for w in bench.WORKLOADS if w.linear == linear
-            for label in bench.LABELS
-            if not label.startswith("torch") or bench.torch_has_peer(w, label == "torch chunked")]
+    return [
+        (w, dtype, label)
+        for dtype in bench.DTYPES
+        for w in bench.WORKLOADS
+        if w.linear == linear
+        for label in bench.LABELS
+        if not label.startswith("torch") or bench.torch_has_peer(w, label == "torch chunked")
+    ]
 
 
 def pytest_generate_tests(metafunc):
@@ -42,13 +46,17 @@ def pytest_generate_tests(metafunc):
     for name, linear in (("scores_case", False), ("linear_case", True)):
         if name in metafunc.fixturenames:
             triples = _cases(linear)
-            metafunc.parametrize(name, triples, ids=[
-                f"{w.name}-{dtype}-{label.replace(' ', '_')}" for w, dtype, label in triples])
+            metafunc.parametrize(
+                name,
+                triples,
+                ids=[f"{w.name}-{dtype}-{label.replace(' ', '_')}" for w, dtype, label in triples],
+            )
 
 
 @pytest.fixture
 def run_case(benchmark, request):
     """``run_case(workload, dtype, label)``: time the contender and check its result."""
+
     def run(w, dtype, label):
         if w.heavy and request.config.getoption("benchmark_disable"):
             pytest.skip(f"{w.name} is heavy: not part of the --benchmark-disable smoke run")
@@ -63,4 +71,5 @@ def run_case(benchmark, request):
             raw = benchmark(c.call)
         why = bench.mismatch(c.result(raw), want, dtype)
         assert why is None, f"{label} on {w.name} {dtype}: {why}"
+
     return run

@@ -48,8 +48,9 @@ def chunk_of(i, rows, d, c, seed, spread=0.3):
 
 def problem(n, d, c, chunk, seed=0, spread=0.3):
     """``(X, y)`` as NumPy arrays."""
-    parts = [chunk_of(i, min(chunk, n - s), d, c, seed, spread)
-             for i, s in enumerate(range(0, n, chunk))]
+    parts = [
+        chunk_of(i, min(chunk, n - s), d, c, seed, spread) for i, s in enumerate(range(0, n, chunk))
+    ]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
@@ -74,8 +75,14 @@ def median_time(fn, repeats):
 
 
 def cluster(n_workers, **kwargs):
-    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                        dashboard_address=":0", silence_logs=40, **kwargs)
+    return LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=40,
+        **kwargs,
+    )
 
 
 def section_latency(args):
@@ -89,7 +96,7 @@ def section_latency(args):
             Xd, yd = dask.persist(da.from_array(X, chunks=250), da.from_array(y, chunks=250))
             wait([Xd, yd])
             fld.linear_softmax_loss(Xd, yd, W, b)
-            t = median_time(lambda: fld.linear_softmax_loss(Xd, yd, W, b), 30)
+            t = median_time(lambda Xd=Xd, yd=yd: fld.linear_softmax_loss(Xd, yd, W, b), 30)
             print(f"{workers} worker(s), 8 chunks: {t * 1e3:.1f} ms")
 
 
@@ -108,11 +115,14 @@ def section_losses(args):
             wait([Xd, yd])
             got = fld.linear_softmax_loss(Xd, yd, W, b, reg=1e-4)
             err = np.max(np.abs(got.dW - want.dW)) / np.max(np.abs(want.dW))
-            t = median_time(lambda: fld.linear_softmax_loss(Xd, yd, W, b, reg=1e-4),
-                            args.repeats)
-            print(f"{workers} worker(s): {t:.3f} s = {t / memory:.2f}x in memory "
-                  f"(loss rel. diff {abs(got.loss - want.loss) / want.loss:.1e}, "
-                  f"dW {err:.1e})")
+            t = median_time(
+                lambda Xd=Xd, yd=yd: fld.linear_softmax_loss(Xd, yd, W, b, reg=1e-4), args.repeats
+            )
+            print(
+                f"{workers} worker(s): {t:.3f} s = {t / memory:.2f}x in memory "
+                f"(loss rel. diff {abs(got.loss - want.loss) / want.loss:.1e}, "
+                f"dW {err:.1e})"
+            )
 
 
 def _fit(X, y, **params):
@@ -124,8 +134,10 @@ def _fit(X, y, **params):
 def section_fit(args):
     X, y = problem(N, D, C, CHUNK)
     for profiler in (True, False):
-        print(f"\n## fit: 10 L-BFGS iterations, N={N}, D={D}, C={C} float32, 2 workers x 1 "
-              f"thread, Dask's statistical profiler in the workers {'on' if profiler else 'off'}")
+        print(
+            f"\n## fit: 10 L-BFGS iterations, N={N}, D={D}, C={C} float32, 2 workers x 1 "
+            f"thread, Dask's statistical profiler in the workers {'on' if profiler else 'off'}"
+        )
         with dask.config.set({"distributed.worker.profile.enabled": profiler}):
             _fit_on_cluster(X, y, args)
 
@@ -145,8 +157,10 @@ def _fit_on_cluster(X, y, args):
             distributed.append(time.perf_counter() - start)
         rel = np.max(np.abs(a.coef_ - b.coef_)) / np.max(np.abs(a.coef_))
         m, d = float(np.median(memory)), float(np.median(distributed))
-        print(f"in memory ({fastlin.get_num_threads()} threads): {m:.2f} s; cluster: {d:.2f} s "
-              f"= {d / m:.2f}x (coef_ rel. diff {rel:.1e}, {a.n_iter_} iterations each)")
+        print(
+            f"in memory ({fastlin.get_num_threads()} threads): {m:.2f} s; cluster: {d:.2f} s "
+            f"= {d / m:.2f}x (coef_ rel. diff {rel:.1e}, {a.n_iter_} iterations each)"
+        )
 
 
 def _import_both():
@@ -160,15 +174,16 @@ def section_dask_ml(args):
     from dask_ml.linear_model import LogisticRegression as DaskMLLogisticRegression
 
     n, d = 200_000, 256
-    print(f"\n## dask-ml: binary N={n}, D={d} float64, 2 workers x 1 thread, lbfgs, "
-          "C=1, max_iter=100, tol=1e-4 (dask-ml's defaults) for both")
+    print(
+        f"\n## dask-ml: binary N={n}, D={d} float64, 2 workers x 1 thread, lbfgs, "
+        "C=1, max_iter=100, tol=1e-4 (dask-ml's defaults) for both"
+    )
     X, y = problem(n, d, 2, 25_000, seed=7, spread=0.05)
     X = X.astype(np.float64)
     with cluster(2) as lc, Client(lc) as client:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the data sent in the graph, once
-            Xd, yd = dask.persist(da.from_array(X, chunks=(25_000, d)),
-                                  da.from_array(y, 25_000))
+            Xd, yd = dask.persist(da.from_array(X, chunks=(25_000, d)), da.from_array(y, 25_000))
         wait([Xd, yd])
         client.run(_import_both)  # warm workers for both contenders, not for the first only
         start = time.perf_counter()
@@ -178,14 +193,17 @@ def section_dask_ml(args):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # dask-ml's own, about Dask's config
-            theirs = DaskMLLogisticRegression(solver="lbfgs", C=1.0, max_iter=100,
-                                              tol=1e-4).fit(Xd, yd)
+            theirs = DaskMLLogisticRegression(solver="lbfgs", C=1.0, max_iter=100, tol=1e-4).fit(
+                Xd, yd
+            )
         t_theirs = time.perf_counter() - start
         acc_ours = float((ours.predict(Xd) == yd).mean().compute())
         acc_theirs = float((theirs.predict(Xd) == yd).mean().compute())
-    print(f"fastlin: {t_ours:.2f} s ({ours.n_iter_} iterations), accuracy {acc_ours:.4f}; "
-          f"dask-ml: {t_theirs:.2f} s, "
-          f"accuracy {acc_theirs:.4f}; fastlin {t_theirs / t_ours:.1f}x faster")
+    print(
+        f"fastlin: {t_ours:.2f} s ({ours.n_iter_} iterations), accuracy {acc_ours:.4f}; "
+        f"dask-ml: {t_theirs:.2f} s, "
+        f"accuracy {acc_theirs:.4f}; fastlin {t_theirs / t_ours:.1f}x faster"
+    )
 
 
 def _peak_memory(client, stop, peaks):
@@ -205,12 +223,13 @@ def section_zarr(args):
     params = dict(reg=1e-4, max_iter=10, tol=0.0)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "X.zarr")
-        store = zarr.create_array(path, shape=(n, d), chunks=(chunk, d), dtype=np.float32,
-                                  compressors=None)
+        store = zarr.create_array(
+            path, shape=(n, d), chunks=(chunk, d), dtype=np.float32, compressors=None
+        )
         ys = []
         for i, s in enumerate(range(0, n, chunk)):
             Xc, yc = chunk_of(i, chunk, d, 10, seed=3)
-            store[s:s + chunk] = Xc
+            store[s : s + chunk] = Xc
             ys.append(yc)
         y = np.concatenate(ys)
         start = time.perf_counter()
@@ -229,13 +248,20 @@ def section_zarr(args):
             watcher.join()
             same_workers = client.run(os.getpid) == pids
     rel = np.max(np.abs(got.coef_ - want.coef_)) / np.max(np.abs(want.coef_))
-    print(f"in memory: {t_memory:.1f} s; streamed on the cluster: {t_cluster:.1f} s; "
-          f"no worker restarted: {same_workers}; peak worker memory "
-          f"{max(peaks.values()) / 2**20:.0f} MiB; coef_ rel. diff {rel:.1e}")
+    print(
+        f"in memory: {t_memory:.1f} s; streamed on the cluster: {t_cluster:.1f} s; "
+        f"no worker restarted: {same_workers}; peak worker memory "
+        f"{max(peaks.values()) / 2**20:.0f} MiB; coef_ rel. diff {rel:.1e}"
+    )
 
 
-SECTIONS = {"latency": section_latency, "losses": section_losses, "fit": section_fit,
-            "dask-ml": section_dask_ml, "zarr": section_zarr}
+SECTIONS = {
+    "latency": section_latency,
+    "losses": section_losses,
+    "fit": section_fit,
+    "dask-ml": section_dask_ml,
+    "zarr": section_zarr,
+}
 
 
 def main():

@@ -38,9 +38,11 @@ def test_fit(benchmark, w, dtype, contender):
         pytest.importorskip("torch")
     X, y, reg, target = _problem(w, dtype)
     benchmark.group = f"{w.name} {dtype}"
-    run = {"sklearn": lambda: fit.run_sklearn(X, y, reg),
-           "torch": lambda: fit.run_torch(X, y, reg, target),
-           "fastlin": lambda: fit.run_fastlin(X, y, reg)}[contender]
+    run = {
+        "sklearn": lambda: fit.run_sklearn(X, y, reg),
+        "torch": lambda: fit.run_torch(X, y, reg, target),
+        "fastlin": lambda: fit.run_fastlin(X, y, reg),
+    }[contender]
     _, _, W, b = benchmark.pedantic(run, rounds=1, iterations=1)
     if contender == "fastlin":
         reached = fit.objective64(X.astype(np.float64), y, reg, W, b)

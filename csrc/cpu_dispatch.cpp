@@ -51,7 +51,8 @@ std::string isa_names() {
 Isa parse_isa(const char* name) {
     for (Isa isa : kAllIsas)
         if (std::strcmp(name, isa_name(isa)) == 0) return isa;
-    throw std::invalid_argument("FASTLIN_CPU: expected one of " + isa_names() + ", got '" + name + "'");
+    throw std::invalid_argument("FASTLIN_CPU: expected one of " + isa_names() + ", got '" + name +
+                                "'");
 }
 
 Isa best_supported_isa() {
@@ -94,7 +95,8 @@ Isa active_isa() {
 void set_active_isa(const char* name) {
     const Isa isa = parse_isa(name);
     if (!cpu_supports(isa))
-        throw std::invalid_argument(std::string("cpu: this CPU cannot run the ") + name + " variant");
+        throw std::invalid_argument(std::string("cpu: this CPU cannot run the ") + name +
+                                    " variant");
     g_isa.store(static_cast<int>(isa), std::memory_order_relaxed);
 }
 

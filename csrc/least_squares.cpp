@@ -16,13 +16,14 @@ namespace {
 template <class T>
 [[noreturn]] void throw_not_finite(const char* name, int64_t i, int64_t j, bool one_d, T v) {
     const std::string at = one_d ? std::to_string(i) : std::to_string(i) + ", " + std::to_string(j);
-    throw std::invalid_argument(std::string(name) + ": expected finite values, got " + name + "[" + at +
-                                "] = " + std::to_string(static_cast<double>(v)));
+    throw std::invalid_argument(std::string(name) + ": expected finite values, got " + name + "[" +
+                                at + "] = " + std::to_string(static_cast<double>(v)));
 }
 
 // Column means of A (n, m) in double, rows in order; also checks finiteness.
 template <class T>
-std::vector<double> checked_column_means(const char* name, const T* A, int64_t n, int64_t m, bool one_d) {
+std::vector<double> checked_column_means(const char* name, const T* A, int64_t n, int64_t m,
+                                         bool one_d) {
     std::vector<double> mean(m, 0.0);
     for (int64_t i = 0; i < n; ++i) {
         for (int64_t j = 0; j < m; ++j) {
@@ -37,9 +38,11 @@ std::vector<double> checked_column_means(const char* name, const T* A, int64_t n
 
 // Rows [i0, i0 + n) of A (., m) minus `mean` (zero when not centring), in double.
 template <class T>
-void centred_rows(const T* A, int64_t i0, int64_t n, int64_t m, const std::vector<double>& mean, double* out) {
+void centred_rows(const T* A, int64_t i0, int64_t n, int64_t m, const std::vector<double>& mean,
+                  double* out) {
     for (int64_t i = 0; i < n; ++i)
-        for (int64_t j = 0; j < m; ++j) out[i * m + j] = static_cast<double>(A[(i0 + i) * m + j]) - mean[j];
+        for (int64_t j = 0; j < m; ++j)
+            out[i * m + j] = static_cast<double>(A[(i0 + i) * m + j]) - mean[j];
 }
 
 double upper_symmetric_one_norm(const std::vector<double>& A, int64_t n) {
@@ -57,7 +60,8 @@ double upper_symmetric_one_norm(const std::vector<double>& A, int64_t n) {
 }  // namespace
 
 template <class T>
-LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const T* Tg, double* W, double* b) {
+LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const T* Tg, double* W,
+                                 double* b) {
     // One thread, with the BLAS single-threaded: the sums over N of X^T X
     // are then the same for every thread count.
     blas::use_one_thread();
@@ -76,7 +80,8 @@ LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const
     // of X at a time, at least 64 rows) so that the centred X is never held.
     std::vector<double> A(D * D, 0.0), B(D * K, 0.0);
     {
-        const int64_t rows = std::clamp<int64_t>((int64_t(4) << 20) / std::max<int64_t>(1, D * 8), 64, 65536);
+        const int64_t rows =
+            std::clamp<int64_t>((int64_t(4) << 20) / std::max<int64_t>(1, D * 8), 64, 65536);
         std::vector<double> xb(std::min(rows, N) * D), tb(std::min(rows, N) * K);
         for (int64_t i0 = 0; i0 < N; i0 += rows) {
             const int64_t n = std::min(rows, N - i0);
@@ -142,8 +147,9 @@ LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const
     return method;
 }
 
-template LeastSquaresMethod least_squares(const LeastSquaresProblem&, const float*, const float*, double*, double*);
-template LeastSquaresMethod least_squares(const LeastSquaresProblem&, const double*, const double*, double*,
-                                          double*);
+template LeastSquaresMethod least_squares(const LeastSquaresProblem&, const float*, const float*,
+                                          double*, double*);
+template LeastSquaresMethod least_squares(const LeastSquaresProblem&, const double*, const double*,
+                                          double*, double*);
 
 }  // namespace fastlin

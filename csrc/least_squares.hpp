@@ -29,6 +29,7 @@ struct LeastSquaresProblem {
 // W comes from a minimum-norm SVD solve of Xc (or, with reg > 0, of
 // [Xc; sqrt(2 N reg) I]), which is numpy.linalg.lstsq's answer.
 template <class T>
-LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const T* Tg, double* W, double* b);
+LeastSquaresMethod least_squares(const LeastSquaresProblem& p, const T* X, const T* Tg, double* W,
+                                 double* b);
 
 }  // namespace fastlin

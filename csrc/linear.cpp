@@ -15,8 +15,8 @@ void add_column_sums(const T* G, int64_t n, int64_t ldG, int64_t c0, int64_t c1,
 }
 
 template <class T>
-void linear_forward_serial(const T* X, const T* W, const T* b, int64_t N, int64_t D, int64_t C, T* S,
-                           int64_t ldS) {
+void linear_forward_serial(const T* X, const T* W, const T* b, int64_t N, int64_t D, int64_t C,
+                           T* S, int64_t ldS) {
     if (b) {
         for (int64_t i = 0; i < N; ++i) std::copy(b, b + C, S + i * ldS);
     }
@@ -33,8 +33,8 @@ void linear_forward(const T* X, const T* W, const T* b, int64_t N, int64_t D, in
 }
 
 template <class T>
-void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, int64_t C, T* dX, T* dW,
-                     T* db) {
+void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, int64_t C, T* dX,
+                     T* dW, T* db) {
     blas::use_one_thread();
     if (dX) {
         parallel_for(num_pieces(N, kPieceRows), [&](int64_t k) {
@@ -48,7 +48,8 @@ void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, 
         parallel_for(tiles_c * tiles_d, [&](int64_t k) {
             const int64_t c0 = (k / tiles_d) * kPieceCols, d0 = (k % tiles_d) * kPieceCols;
             const int64_t nc = std::min(kPieceCols, C - c0), nd = std::min(kPieceCols, D - d0);
-            blas::gemm(true, false, nc, nd, N, T(1), dS + c0, C, X + d0, D, T(0), dW + c0 * D + d0, D);
+            blas::gemm(true, false, nc, nd, N, T(1), dS + c0, C, X + d0, D, T(0), dW + c0 * D + d0,
+                       D);
         });
     }
     if (db) {
@@ -61,11 +62,13 @@ void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, 
     }
 }
 
-#define FASTLIN_INSTANTIATE(T)                                                                              \
-    template void add_column_sums(const T*, int64_t, int64_t, int64_t, int64_t, double*);                  \
-    template void linear_forward_serial(const T*, const T*, const T*, int64_t, int64_t, int64_t, T*, int64_t); \
-    template void linear_forward(const T*, const T*, const T*, int64_t, int64_t, int64_t, T*);             \
-    template void linear_backward(const T*, const T*, const T*, int64_t, int64_t, int64_t, T*, T*, T*);
+#define FASTLIN_INSTANTIATE(T)                                                                     \
+    template void add_column_sums(const T*, int64_t, int64_t, int64_t, int64_t, double*);          \
+    template void linear_forward_serial(const T*, const T*, const T*, int64_t, int64_t, int64_t,   \
+                                        T*, int64_t);                                              \
+    template void linear_forward(const T*, const T*, const T*, int64_t, int64_t, int64_t, T*);     \
+    template void linear_backward(const T*, const T*, const T*, int64_t, int64_t, int64_t, T*, T*, \
+                                  T*);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)
 #undef FASTLIN_INSTANTIATE

@@ -18,12 +18,14 @@ namespace fastlin {
 constexpr int64_t kPieceRows = 256;
 constexpr int64_t kPieceCols = 256;
 
-inline int64_t num_pieces(int64_t n, int64_t piece) { return (n + piece - 1) / piece; }
+inline int64_t num_pieces(int64_t n, int64_t piece) {
+    return (n + piece - 1) / piece;
+}
 
 // S (N, C) = X (N, D) W (C, D)^T + b (C,); b may be null. ldS: S's row stride.
 template <class T>
-void linear_forward_serial(const T* X, const T* W, const T* b, int64_t N, int64_t D, int64_t C, T* S,
-                           int64_t ldS);
+void linear_forward_serial(const T* X, const T* W, const T* b, int64_t N, int64_t D, int64_t C,
+                           T* S, int64_t ldS);
 
 // The same in pieces of kPieceRows rows on the thread pool.
 template <class T>
@@ -33,8 +35,8 @@ void linear_forward(const T* X, const T* W, const T* b, int64_t N, int64_t D, in
 // db (C,) = the column sums of dS (summed in double, rows in order). Any
 // output may be null to skip it. In pieces on the thread pool.
 template <class T>
-void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, int64_t C, T* dX, T* dW,
-                     T* db);
+void linear_backward(const T* dS, const T* X, const T* W, int64_t N, int64_t D, int64_t C, T* dX,
+                     T* dW, T* db);
 
 // acc[c] += sum over the n rows of G (n, C; row stride ldG) of G[i, c], for c
 // in [c0, c1), in double, rows in order. Column sums of a gradient block,

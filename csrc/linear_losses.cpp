@@ -21,14 +21,16 @@ bool few_classes(int64_t N, int64_t C, int64_t max_few_classes) {
 
 }  // namespace
 
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, const FewClassBlocks& few_blocks) {
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size,
+                     const FewClassBlocks& few_blocks) {
     // All partials of the row groups together stay within 32 MiB, and there
     // are at most 16 groups for the BLAS (one per core of a 16-core
     // machine), few_blocks.max_groups for the hand-written products.
     constexpr int64_t kPartialBytes = int64_t(32) << 20, kBlasMaxGroups = 16, kMinBlocks = 16;
     const bool few = few_classes(N, C, few_blocks.max_classes);
     const int64_t dw_bytes = std::max<int64_t>(1, C * D * elem_size);
-    const int64_t max_groups = std::min(few ? few_blocks.max_groups : kBlasMaxGroups, kPartialBytes / dw_bytes);
+    const int64_t max_groups =
+        std::min(few ? few_blocks.max_groups : kBlasMaxGroups, kPartialBytes / dw_bytes);
     if (max_groups >= 2) {
         // A block keeps X_blk and its scores within 4 MiB (L3): OpenBLAS
         // packs its operands and runs closer to its peak on more rows
@@ -92,10 +94,12 @@ double linear_squared(const LinearLossBatch<T>& a, const T* target, const Square
     return kernels<T>().squared(a, target, o);
 }
 
-#define FASTLIN_INSTANTIATE(T)                                                                              \
-    template double linear_softmax_hard<T>(const LinearLossBatch<T>&, const int64_t*, const SoftmaxOptions&); \
-    template double linear_softmax_soft<T>(const LinearLossBatch<T>&, const T*, const SoftmaxOptions&);       \
-    template double linear_svm<T>(const LinearLossBatch<T>&, const int64_t*, const SvmOptions&);              \
+#define FASTLIN_INSTANTIATE(T)                                                                   \
+    template double linear_softmax_hard<T>(const LinearLossBatch<T>&, const int64_t*,            \
+                                           const SoftmaxOptions&);                               \
+    template double linear_softmax_soft<T>(const LinearLossBatch<T>&, const T*,                  \
+                                           const SoftmaxOptions&);                               \
+    template double linear_svm<T>(const LinearLossBatch<T>&, const int64_t*, const SvmOptions&); \
     template double linear_squared<T>(const LinearLossBatch<T>&, const T*, const SquaredOptions&);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)

@@ -63,7 +63,8 @@ struct FewClassBlocks {
     int64_t block_bytes;  // X_blk within this many bytes (at least 64 rows)
     int64_t max_groups;   // row groups at most
 };
-FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size, const FewClassBlocks& few_blocks);
+FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size,
+                     const FewClassBlocks& few_blocks);
 // The plan of the variant that runs now (for tests).
 FusedPlan active_fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size);
 

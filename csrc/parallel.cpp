@@ -64,9 +64,9 @@ struct Pool {
 
     std::mutex m;
     std::condition_variable wake, done;
-    int started = 0;            // worker threads running
-    int wanted_workers = 0;     // workers that may take part in the current job
-    bool open = false;          // whether workers may still join the current job
+    int started = 0;                      // worker threads running
+    int wanted_workers = 0;               // workers that may take part in the current job
+    bool open = false;                    // whether workers may still join the current job
     std::atomic<uint64_t> generation{0};  // bumped for each job
     std::atomic<int> in_drain{0};         // workers that joined and are running its tasks
     void (*task)(const void*, int64_t) = nullptr;
@@ -127,7 +127,9 @@ std::atomic<int> g_num_threads{0};
 Pool* g_pool = nullptr;
 std::once_flag g_pool_once;
 
-void reset_after_fork() { g_pool = new Pool(); }
+void reset_after_fork() {
+    g_pool = new Pool();
+}
 
 Pool& pool() {
     std::call_once(g_pool_once, [] {
@@ -148,7 +150,9 @@ int get_num_threads() {
     return n;
 }
 
-void set_num_threads(int n) { g_num_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed); }
+void set_num_threads(int n) {
+    g_num_threads.store(n < 1 ? 1 : n, std::memory_order_relaxed);
+}
 
 namespace {
 

@@ -39,6 +39,8 @@ void* aligned_alloc_bytes(std::size_t alignment, std::size_t bytes) {
     return p;
 }
 
-void aligned_free(void* p) { free(p); }
+void aligned_free(void* p) {
+    free(p);
+}
 
 }  // namespace fastlin::platform

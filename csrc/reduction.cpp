@@ -11,11 +11,13 @@ namespace fastlin {
 
 namespace {
 
-[[noreturn]] void throw_bad_label(int64_t i, int64_t yi, int64_t C, bool has_ignore_index, int64_t ignore_index) {
+[[noreturn]] void throw_bad_label(int64_t i, int64_t yi, int64_t C, bool has_ignore_index,
+                                  int64_t ignore_index) {
     throw LabelError("y: label y[" + std::to_string(i) + "] = " + std::to_string(yi) +
                      " is outside [0, C) with C = " + std::to_string(C) +
-                     (has_ignore_index ? " (and is not ignore_index = " + std::to_string(ignore_index) + ")"
-                                       : std::string()));
+                     (has_ignore_index
+                          ? " (and is not ignore_index = " + std::to_string(ignore_index) + ")"
+                          : std::string()));
 }
 
 }  // namespace
@@ -23,13 +25,16 @@ namespace {
 double check_labels_and_count(const int64_t* y, int64_t N, int64_t C, const RowWeights& w,
                               bool has_ignore_index, int64_t ignore_index) {
     auto ignored = [&](int64_t yi) { return has_ignore_index && yi == ignore_index; };
-    auto bad = [&](int64_t yi) { return !ignored(yi) && static_cast<uint64_t>(yi) >= static_cast<uint64_t>(C); };
+    auto bad = [&](int64_t yi) {
+        return !ignored(yi) && static_cast<uint64_t>(yi) >= static_cast<uint64_t>(C);
+    };
     if (w.sample_weight || w.class_weight) {
         double counted = 0.0;
         for (int64_t i = 0; i < N; ++i) {
             if (bad(y[i])) throw_bad_label(i, y[i], C, has_ignore_index, ignore_index);
             if (!ignored(y[i]))
-                counted += (w.sample_weight ? w.sample_weight[i] : 1.0) * (w.class_weight ? w.class_weight[y[i]] : 1.0);
+                counted += (w.sample_weight ? w.sample_weight[i] : 1.0) *
+                           (w.class_weight ? w.class_weight[y[i]] : 1.0);
         }
         return counted;
     }

@@ -15,7 +15,9 @@ namespace fastlin {
 // between threads. It is also the unit of work handed to a thread.
 constexpr int64_t kRowsPerSumBlock = 256;
 
-inline int64_t num_sum_blocks(int64_t N) { return (N + kRowsPerSumBlock - 1) / kRowsPerSumBlock; }
+inline int64_t num_sum_blocks(int64_t N) {
+    return (N + kRowsPerSumBlock - 1) / kRowsPerSumBlock;
+}
 
 // Gradient scale of the reduced loss: 1/denominator for "mean" (0 when
 // nothing counts, with a NaN loss), 1 for "sum" and "none".

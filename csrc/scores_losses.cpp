@@ -47,12 +47,13 @@ void log_positive_array(const T* x, T* y, int64_t n) {
     kernels<T>().log(x, y, n);
 }
 
-#define FASTLIN_INSTANTIATE(T)                                                                      \
-    template double softmax_loss_hard<T>(const ScoresBatch<T>&, const int64_t*, const SoftmaxOptions&); \
-    template double softmax_loss_soft<T>(const ScoresBatch<T>&, const T*, const SoftmaxOptions&);       \
-    template double svm_loss<T>(const ScoresBatch<T>&, const int64_t*, const SvmOptions&);              \
-    template double squared_loss<T>(const ScoresBatch<T>&, const T*, const SquaredOptions&);        \
-    template void exp_nonpositive_array<T>(const T*, T*, int64_t);                                      \
+#define FASTLIN_INSTANTIATE(T)                                                                    \
+    template double softmax_loss_hard<T>(const ScoresBatch<T>&, const int64_t*,                   \
+                                         const SoftmaxOptions&);                                  \
+    template double softmax_loss_soft<T>(const ScoresBatch<T>&, const T*, const SoftmaxOptions&); \
+    template double svm_loss<T>(const ScoresBatch<T>&, const int64_t*, const SvmOptions&);        \
+    template double squared_loss<T>(const ScoresBatch<T>&, const T*, const SquaredOptions&);      \
+    template void exp_nonpositive_array<T>(const T*, T*, int64_t);                                \
     template void log_positive_array<T>(const T*, T*, int64_t);
 FASTLIN_INSTANTIATE(float)
 FASTLIN_INSTANTIATE(double)

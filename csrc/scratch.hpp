@@ -29,14 +29,15 @@ void release_scratch(ScratchSlot slot);  // frees the buffer if beyond kKeepScra
 
 template <class T>
 class Scratch {
-public:
-    Scratch(ScratchSlot slot, std::size_t n) : slot_(slot), data_(static_cast<T*>(acquire_scratch(slot, n * sizeof(T)))) {}
+  public:
+    Scratch(ScratchSlot slot, std::size_t n)
+        : slot_(slot), data_(static_cast<T*>(acquire_scratch(slot, n * sizeof(T)))) {}
     ~Scratch() { release_scratch(slot_); }
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
     T* get() const { return data_; }
 
-private:
+  private:
     ScratchSlot slot_;
     T* data_;
 };

@@ -15,6 +15,7 @@ void momentum_update(T* param, T* velocity, const T* grad, int64_t n, const Mome
 }
 
 template void momentum_update<float>(float*, float*, const float*, int64_t, const MomentumStep&);
-template void momentum_update<double>(double*, double*, const double*, int64_t, const MomentumStep&);
+template void momentum_update<double>(double*, double*, const double*, int64_t,
+                                      const MomentumStep&);
 
 }  // namespace fastlin

@@ -20,10 +20,10 @@ template <class T>
 void momentum_update(T* param, T* velocity, const T* grad, int64_t n, const MomentumStep& s);
 
 // The same update for one instruction set (simd/sgd_update_kernels.cpp).
-#define FASTLIN_DECLARE_MOMENTUM_UPDATE(isa)                                              \
-    namespace isa {                                                                       \
-    template <class T>                                                                    \
-    void momentum_update(T*, T*, const T*, int64_t, const MomentumStep&);                 \
+#define FASTLIN_DECLARE_MOMENTUM_UPDATE(isa)                              \
+    namespace isa {                                                       \
+    template <class T>                                                    \
+    void momentum_update(T*, T*, const T*, int64_t, const MomentumStep&); \
     }
 FASTLIN_FOR_EACH_ISA(FASTLIN_DECLARE_MOMENTUM_UPDATE)
 #undef FASTLIN_DECLARE_MOMENTUM_UPDATE

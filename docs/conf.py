@@ -34,20 +34,6 @@ extensions = [
 ]
 
 exclude_patterns = ["_build", "_generated_src", "api/_names_*"]
-if not (ROOT / "CHANGELOG.md").exists():
-    exclude_patterns.append("changelog.rst")
-
-# Pages written by other parts of the project; index.rst lists them, and a
-# build without one of them leaves it out of the contents instead of failing.
-OPTIONAL_PAGES = ("scaling_out", "cython", "tuning_notes", "changelog")
-
-
-def _drop_absent_pages(app, docname, source):
-    if docname == "index":
-        for page in OPTIONAL_PAGES:
-            if page not in app.env.found_docs:
-                source[0] = source[0].replace(f"\n   {page}\n", "\n")
-
 
 source_suffix = {".rst": "restructuredtext"}
 default_role = "code"  # `x` in running text is code, as ``x``
@@ -146,7 +132,3 @@ def _write_generated_sources():
 
 
 _write_generated_sources()
-
-
-def setup(app):
-    app.connect("source-read", _drop_absent_pages)

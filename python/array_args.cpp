@@ -42,8 +42,8 @@ FloatType float_type_of(const py::array& a) {
 
 void require_ndim(const py::array& a, const char* name, int ndim, const char* expected) {
     if (a.ndim() != ndim) {
-        throw std::invalid_argument(std::string(name) + ": expected shape " + expected + ", got shape " +
-                                    shape_str(a));
+        throw std::invalid_argument(std::string(name) + ": expected shape " + expected +
+                                    ", got shape " + shape_str(a));
     }
 }
 
@@ -55,7 +55,8 @@ carray<int64_t> as_labels(const py::array& y, const char* name, int64_t n) {
     }
     if (y.ndim() != 1 || y.shape(0) != n) {
         throw std::invalid_argument(std::string(name) + ": expected shape (" + std::to_string(n) +
-                                    ",) to match the rows of the scores, got shape " + shape_str(y));
+                                    ",) to match the rows of the scores, got shape " +
+                                    shape_str(y));
     }
     if (kind == 'u' && y.itemsize() == 8) {
         auto u = py::array_t<uint64_t, py::array::forcecast>::ensure(y);
@@ -74,15 +75,16 @@ carray<double> as_weights(py::handle w, const char* name, int64_t n, const char*
     if (w.is_none()) return carray<double>(0);
     py::array a = as_numeric_array(w, name);
     if (a.ndim() != 1 || a.shape(0) != n) {
-        throw std::invalid_argument(std::string(name) + ": expected shape (" + std::to_string(n) + ",) (" +
-                                    n_name + "), got shape " + shape_str(a));
+        throw std::invalid_argument(std::string(name) + ": expected shape (" + std::to_string(n) +
+                                    ",) (" + n_name + "), got shape " + shape_str(a));
     }
     carray<double> d = carray<double>::ensure(a);
     const double* p = d.data();
     for (int64_t i = 0; i < n; ++i) {
         if (!(p[i] >= 0.0) || !std::isfinite(p[i])) {
-            throw std::invalid_argument(std::string(name) + ": weights must be finite and >= 0, got " +
-                                        name + "[" + std::to_string(i) + "] = " + std::to_string(p[i]));
+            throw std::invalid_argument(std::string(name) +
+                                        ": weights must be finite and >= 0, got " + name + "[" +
+                                        std::to_string(i) + "] = " + std::to_string(p[i]));
         }
     }
     return d;
@@ -97,7 +99,9 @@ LossWeights loss_weights(py::handle weight, py::handle sample_weight, int64_t C,
 namespace {
 
 // The option's value as it would print in Python, for messages.
-std::string repr_of(py::handle v) { return py::repr(v).cast<std::string>(); }
+std::string repr_of(py::handle v) {
+    return py::repr(v).cast<std::string>();
+}
 
 }  // namespace
 
@@ -117,7 +121,8 @@ SvmVariant variant_arg(py::handle v) {
         if (s == "weston_watkins") return SvmVariant::weston_watkins;
         if (s == "crammer_singer") return SvmVariant::crammer_singer;
     }
-    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got " + repr_of(v));
+    throw std::invalid_argument("variant: expected 'weston_watkins' or 'crammer_singer', got " +
+                                repr_of(v));
 }
 
 double real_arg(py::handle v, const char* name) {
@@ -138,7 +143,9 @@ int64_t int_arg(py::handle v, const char* name) {
     py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
     if (!i) throw py::error_already_set();
     const long long out = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
-    if (overflow) throw std::invalid_argument(std::string(name) + ": expected an integer within int64, got " + repr_of(v));
+    if (overflow)
+        throw std::invalid_argument(std::string(name) + ": expected an integer within int64, got " +
+                                    repr_of(v));
     return out;
 }
 
@@ -151,21 +158,24 @@ bool flag_arg(py::handle v) {
 double label_smoothing_arg(py::handle v) {
     const double eps = real_arg(v, "label_smoothing");
     if (!(eps >= 0.0 && eps <= 1.0))
-        throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " + std::to_string(eps));
+        throw std::invalid_argument("label_smoothing: expected a value in [0, 1], got " +
+                                    std::to_string(eps));
     return eps;
 }
 
 double margin_arg(py::handle v) {
     const double margin = real_arg(v, "margin");
     if (!std::isfinite(margin))
-        throw std::invalid_argument("margin: expected a finite number, got " + std::to_string(margin));
+        throw std::invalid_argument("margin: expected a finite number, got " +
+                                    std::to_string(margin));
     return margin;
 }
 
 double reg_arg(py::handle v) {
     const double reg = real_arg(v, "reg");
     if (!(std::isfinite(reg) && reg >= 0.0))
-        throw std::invalid_argument("reg: expected a finite number >= 0, got " + std::to_string(reg));
+        throw std::invalid_argument("reg: expected a finite number >= 0, got " +
+                                    std::to_string(reg));
     return reg;
 }
 

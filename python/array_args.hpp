@@ -57,7 +57,9 @@ inline const double* ptr_or_null(const carray<double>& a) {
 // valid while this lives. Every loss binding converts its weights here.
 struct LossWeights {
     carray<double> class_weight, sample_weight;
-    RowWeights row_weights() const { return {ptr_or_null(class_weight), ptr_or_null(sample_weight)}; }
+    RowWeights row_weights() const {
+        return {ptr_or_null(class_weight), ptr_or_null(sample_weight)};
+    }
 };
 LossWeights loss_weights(py::handle weight, py::handle sample_weight, int64_t C, int64_t N);
 

@@ -36,7 +36,8 @@ bool extents_overlap(const py::array& a, const py::array& b) {
 }
 
 py::object checked_gradient_out(py::handle out, const char* name, const py::dtype& dtype,
-                               const std::vector<py::ssize_t>& shape, std::initializer_list<py::handle> inputs) {
+                                const std::vector<py::ssize_t>& shape,
+                                std::initializer_list<py::handle> inputs) {
     if (out.is_none()) return py::none();
     const std::string n(name);
     if (!py::isinstance<py::array>(out)) {
@@ -46,18 +47,24 @@ py::object checked_gradient_out(py::handle out, const char* name, const py::dtyp
     py::array a = py::reinterpret_borrow<py::array>(out);
     if (!a.dtype().equal(dtype)) {
         throw py::type_error(n + ": expected dtype " + py::str(dtype).cast<std::string>() +
-                             " (the gradient's), got dtype " + py::str(a.dtype()).cast<std::string>());
+                             " (the gradient's), got dtype " +
+                             py::str(a.dtype()).cast<std::string>());
     }
     const bool shape_ok = a.ndim() == static_cast<py::ssize_t>(shape.size()) &&
                           std::equal(shape.begin(), shape.end(), a.shape());
     if (!shape_ok) {
-        throw std::invalid_argument(n + ": expected shape " + dims_str(shape) + ", got shape " + shape_str(a));
+        throw std::invalid_argument(n + ": expected shape " + dims_str(shape) + ", got shape " +
+                                    shape_str(a));
     }
-    if (!(a.flags() & py::array::c_style)) throw std::invalid_argument(n + ": expected a C-contiguous array");
-    if (!a.writeable()) throw std::invalid_argument(n + ": expected a writeable array, got a read-only one");
+    if (!(a.flags() & py::array::c_style))
+        throw std::invalid_argument(n + ": expected a C-contiguous array");
+    if (!a.writeable())
+        throw std::invalid_argument(n + ": expected a writeable array, got a read-only one");
     for (py::handle in : inputs) {
-        if (py::isinstance<py::array>(in) && extents_overlap(a, py::reinterpret_borrow<py::array>(in))) {
-            throw std::invalid_argument(n + ": shares memory with an input of the call; give a separate array");
+        if (py::isinstance<py::array>(in) &&
+            extents_overlap(a, py::reinterpret_borrow<py::array>(in))) {
+            throw std::invalid_argument(
+                n + ": shares memory with an input of the call; give a separate array");
         }
     }
     return a;

@@ -17,7 +17,8 @@ namespace fastlin::bind {
 // arguments as the caller passed them; non-arrays are skipped): TypeError for
 // a wrong type or dtype, ValueError otherwise. None stays None.
 py::object checked_gradient_out(py::handle out, const char* name, const py::dtype& dtype,
-                               const std::vector<py::ssize_t>& shape, std::initializer_list<py::handle> inputs);
+                                const std::vector<py::ssize_t>& shape,
+                                std::initializer_list<py::handle> inputs);
 
 // Whether two arrays' memory ranges (their extents, as numpy.may_share_memory) overlap.
 bool extents_overlap(const py::array& a, const py::array& b);
@@ -28,7 +29,8 @@ py::dtype gradient_dtype(const py::array& like);
 // Where the pass writes a gradient of `shape` computed in T: into `out` when
 // it is given in T, else into a new array kept in `scratch`.
 template <class T>
-T* gradient_target(const py::object& out, carray<T>& scratch, const std::vector<py::ssize_t>& shape) {
+T* gradient_target(const py::object& out, carray<T>& scratch,
+                   const std::vector<py::ssize_t>& shape) {
     py::array a = py::reinterpret_borrow<py::array>(out);
     if (a.dtype().equal(py::dtype::of<T>())) return static_cast<T*>(a.mutable_data());
     scratch = carray<T>(shape);

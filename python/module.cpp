@@ -12,7 +12,7 @@ void register_linear_losses(pybind11::module_& m);
 void register_least_squares(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_sgd(pybind11::module_& m);
-}
+}  // namespace fastlin::bind
 
 PYBIND11_MODULE(_core, m) {
     namespace py = pybind11;

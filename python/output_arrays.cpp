@@ -19,7 +19,9 @@ struct Block {
 std::mutex g_lock;
 Block g_released;  // the last block handed back, not yet reused
 
-std::size_t rounded(std::size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+std::size_t rounded(std::size_t bytes) {
+    return (bytes + kHugePage - 1) / kHugePage * kHugePage;
+}
 
 }  // namespace
 

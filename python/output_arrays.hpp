@@ -15,8 +15,8 @@ namespace fastlin::bind {
 // that Python released, when it had the same size. glibc maps blocks that
 // large afresh for each allocation and unmaps them on free, and the kernel
 // zeroes each new page as a kernel first writes it: a pass over the output
-// before the real one (tuning notes: "Recycled outputs"). Smaller blocks stay in glibc's heap between
-// calls. At most one released output stays allocated, for the next call.
+// before the real one (tuning notes: "Recycled outputs"). Smaller blocks stay in glibc's heap
+// between calls. At most one released output stays allocated, for the next call.
 inline constexpr std::size_t kRecycledBytes = std::size_t(32) << 20;
 
 // A block of `bytes` (>= kRecycledBytes), aligned for huge pages, and the

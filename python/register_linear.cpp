@@ -36,7 +36,8 @@ py::array linear_py(py::handle X, py::handle W, py::handle b) {
 
 template <class T>
 py::tuple linear_backward_typed(const Model& m, const py::array& dS_arr) {
-    carray<T> dS = as_float_array<T>(dS_arr), X = as_float_array<T>(m.X), W = as_float_array<T>(m.W);
+    carray<T> dS = as_float_array<T>(dS_arr), X = as_float_array<T>(m.X),
+              W = as_float_array<T>(m.W);
     std::vector<py::ssize_t> xshape(m.X.shape(), m.X.shape() + m.X.ndim());
     carray<T> dX = new_output<T>(xshape), dW = new_output<T>({m.C, m.D}), db(m.C);
     T *dXp = dX.mutable_data(), *dWp = dW.mutable_data(), *dbp = db.mutable_data();
@@ -53,10 +54,12 @@ py::tuple linear_backward_py(py::handle dS_obj, py::handle X_obj, py::handle W_o
     const bool ok = m.single ? (dS.ndim() == 1 && dS.shape(0) == m.C)
                              : (dS.ndim() == 2 && dS.shape(0) == m.N && dS.shape(1) == m.C);
     if (!ok) {
-        const std::string expected = m.single ? "(" + std::to_string(m.C) + ",)"
-                                              : "(" + std::to_string(m.N) + ", " + std::to_string(m.C) + ")";
-        throw std::invalid_argument("dS: expected shape " + expected + " to match X of shape " + shape_str(m.X) +
-                                    " and W of shape " + shape_str(m.W) + ", got shape " + shape_str(dS));
+        const std::string expected =
+            m.single ? "(" + std::to_string(m.C) + ",)"
+                     : "(" + std::to_string(m.N) + ", " + std::to_string(m.C) + ")";
+        throw std::invalid_argument("dS: expected shape " + expected + " to match X of shape " +
+                                    shape_str(m.X) + " and W of shape " + shape_str(m.W) +
+                                    ", got shape " + shape_str(dS));
     }
     m.f32 = m.f32 && float_type_of(dS) == FloatType::f32;
     return m.f32 ? linear_backward_typed<float>(m, dS) : linear_backward_typed<double>(m, dS);

@@ -33,7 +33,9 @@ py::object map_vector_function(py::handle x_obj, F&& f) {
 
 void set_threads(py::handle n_obj) {
     const int64_t n = int_arg(n_obj, "n");
-    if (n < 1 || n > 4096) throw std::invalid_argument("n: expected a number of threads in [1, 4096], got " + std::to_string(n));
+    if (n < 1 || n > 4096)
+        throw std::invalid_argument("n: expected a number of threads in [1, 4096], got " +
+                                    std::to_string(n));
     set_num_threads(static_cast<int>(n));
 }
 
@@ -48,7 +50,8 @@ void register_runtime(py::module_& m) {
     m.def("get_num_threads", &get_num_threads);
     m.def("set_num_threads", &set_threads, "n"_a);
     m.def("cpu_variant", [] { return std::string(isa_name(active_isa())); });
-    m.def("set_cpu_variant", [](const std::string& name) { set_active_isa(name.c_str()); }, "name"_a);
+    m.def(
+        "set_cpu_variant", [](const std::string& name) { set_active_isa(name.c_str()); }, "name"_a);
     m.def("supported_cpu_variants", [] {
         std::vector<std::string> out;
         for (Isa isa : kAllIsas)
@@ -57,13 +60,22 @@ void register_runtime(py::module_& m) {
     });
     // The kernels' vector exp (x <= 0) and log (x > 0), for the tests of
     // their accuracy.
-    m.def("_exp_nonpositive", [](py::handle x) {
-        return map_vector_function(x, [](const auto* in, auto* out, int64_t n) { exp_nonpositive_array(in, out, n); });
-    }, "x"_a);
-    m.def("_log_positive", [](py::handle x) {
-        return map_vector_function(x, [](const auto* in, auto* out, int64_t n) { log_positive_array(in, out, n); });
-    }, "x"_a);
-    m.def("blas_config", [] { return std::string(blas::config()) + " (core " + blas::core_name() + ")"; });
+    m.def(
+        "_exp_nonpositive",
+        [](py::handle x) {
+            return map_vector_function(
+                x, [](const auto* in, auto* out, int64_t n) { exp_nonpositive_array(in, out, n); });
+        },
+        "x"_a);
+    m.def(
+        "_log_positive",
+        [](py::handle x) {
+            return map_vector_function(
+                x, [](const auto* in, auto* out, int64_t n) { log_positive_array(in, out, n); });
+        },
+        "x"_a);
+    m.def("blas_config",
+          [] { return std::string(blas::config()) + " (core " + blas::core_name() + ")"; });
     m.def("blas_num_threads", &blas::get_num_threads);
 }
 

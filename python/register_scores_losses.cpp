@@ -20,7 +20,10 @@ struct ScoresArrays {
 ScoresArrays scores_arg(py::handle S_obj, const char* name) {
     py::array S = as_numeric_array(S_obj, name);
     require_ndim(S, name, 2, "(N, C)");
-    if (S.shape(1) == 0) throw std::invalid_argument(std::string(name) + ": expected at least one class (C >= 1), got shape " + shape_str(S));
+    if (S.shape(1) == 0)
+        throw std::invalid_argument(std::string(name) +
+                                    ": expected at least one class (C >= 1), got shape " +
+                                    shape_str(S));
     return {S, static_cast<int64_t>(S.shape(0)), static_cast<int64_t>(S.shape(1))};
 }
 
@@ -45,12 +48,14 @@ Outputs<T> make_outputs(const py::array& like, int64_t N, Reduction r, bool grad
 
 template <class T>
 py::tuple result(double loss, Reduction r, Outputs<T>& out, bool grad) {
-    return py::make_tuple(loss_object(loss, r, out.row_loss), grad ? py::object(out.dS) : py::none());
+    return py::make_tuple(loss_object(loss, r, out.row_loss),
+                          grad ? py::object(out.dS) : py::none());
 }
 
 template <class T>
-py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle weight, py::handle sample_weight,
-                        int64_t ignore_index, double label_smoothing, Reduction r, bool grad) {
+py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle weight,
+                        py::handle sample_weight, int64_t ignore_index, double label_smoothing,
+                        Reduction r, bool grad) {
     carray<T> S = as_float_array<T>(s.S);
     const LossWeights w = loss_weights(weight, sample_weight, s.C, s.N);
     SoftmaxOptions o{w.row_weights(), ignore_index, label_smoothing, r};
@@ -58,12 +63,13 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
     double loss;
     if (y.dtype().kind() == 'f') {
         if (y.ndim() != 2) {
-            throw py::type_error("y: expected integer class labels (N,) or float class probabilities (N, C), got " +
-                                 py::str(y.dtype()).cast<std::string>() + " of shape " + shape_str(y));
+            throw py::type_error(
+                "y: expected integer class labels (N,) or float class probabilities (N, C), got " +
+                py::str(y.dtype()).cast<std::string>() + " of shape " + shape_str(y));
         }
         if (y.shape(0) != s.N || y.shape(1) != s.C) {
-            throw std::invalid_argument("y: soft labels must have the shape of S " + shape_str(s.S) + ", got " +
-                                        shape_str(y));
+            throw std::invalid_argument("y: soft labels must have the shape of S " +
+                                        shape_str(s.S) + ", got " + shape_str(y));
         }
         carray<T> t = as_float_array<T>(y);
         py::gil_scoped_release nogil;
@@ -76,19 +82,22 @@ py::tuple softmax_typed(const ScoresArrays& s, const py::array& y, py::handle we
     return result(loss, r, out, grad);
 }
 
-py::tuple softmax_loss(py::handle S_obj, py::handle y_obj, py::handle weight, py::handle sample_weight,
-                       py::handle ignore_index_obj, py::handle label_smoothing_obj, py::handle reduction,
-                       py::handle grad_obj) {
+py::tuple softmax_loss(py::handle S_obj, py::handle y_obj, py::handle weight,
+                       py::handle sample_weight, py::handle ignore_index_obj,
+                       py::handle label_smoothing_obj, py::handle reduction, py::handle grad_obj) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
-    if (y.dtype().kind() == 'b') throw py::type_error("y: expected integer class labels, got dtype bool");
+    if (y.dtype().kind() == 'b')
+        throw py::type_error("y: expected integer class labels, got dtype bool");
     const Reduction r = reduction_arg(reduction);
     const int64_t ignore_index = int_arg(ignore_index_obj, "ignore_index");
     const double label_smoothing = label_smoothing_arg(label_smoothing_obj);
     const bool grad = flag_arg(grad_obj);
     if (float_type_of(s.S) == FloatType::f32)
-        return softmax_typed<float>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
-    return softmax_typed<double>(s, y, weight, sample_weight, ignore_index, label_smoothing, r, grad);
+        return softmax_typed<float>(s, y, weight, sample_weight, ignore_index, label_smoothing, r,
+                                    grad);
+    return softmax_typed<double>(s, y, weight, sample_weight, ignore_index, label_smoothing, r,
+                                 grad);
 }
 
 template <class T>
@@ -107,8 +116,9 @@ py::tuple svm_typed(const ScoresArrays& s, const py::array& y, SvmOptions o, py:
     return result(loss, o.reduction, out, grad);
 }
 
-py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, py::handle margin, py::handle squared, py::handle variant,
-                      py::handle weight, py::handle sample_weight, py::handle reduction, py::handle grad) {
+py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, py::handle margin, py::handle squared,
+                      py::handle variant, py::handle weight, py::handle sample_weight,
+                      py::handle reduction, py::handle grad) {
     ScoresArrays s = scores_arg(S_obj, "S");
     py::array y = as_numeric_array(y_obj, "y");
     SvmOptions o;
@@ -116,13 +126,14 @@ py::tuple svm_loss_py(py::handle S_obj, py::handle y_obj, py::handle margin, py:
     o.squared = flag_arg(squared);
     o.variant = variant_arg(variant);
     o.reduction = reduction_arg(reduction);
-    if (float_type_of(s.S) == FloatType::f32) return svm_typed<float>(s, y, o, weight, sample_weight, flag_arg(grad));
+    if (float_type_of(s.S) == FloatType::f32)
+        return svm_typed<float>(s, y, o, weight, sample_weight, flag_arg(grad));
     return svm_typed<double>(s, y, o, weight, sample_weight, flag_arg(grad));
 }
 
 template <class T>
-py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::handle sample_weight, Reduction r,
-                        bool grad) {
+py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::handle sample_weight,
+                        Reduction r, bool grad) {
     const int64_t N = P_arr.shape(0);
     const int64_t K = P_arr.ndim() == 2 ? P_arr.shape(1) : 1;
     carray<T> P = as_float_array<T>(P_arr);
@@ -138,19 +149,21 @@ py::tuple squared_typed(const py::array& P_arr, const py::array& T_arr, py::hand
     return result(loss, r, out, grad);
 }
 
-py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight, py::handle reduction,
-                          py::handle grad_obj) {
+py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_weight,
+                          py::handle reduction, py::handle grad_obj) {
     py::array P = as_numeric_array(P_obj, "P");
     py::array Tt = as_numeric_array(T_obj, "T");
     if (P.ndim() != 1 && P.ndim() != 2) {
         throw std::invalid_argument("P: expected shape (N,) or (N, K), got shape " + shape_str(P));
     }
     if (Tt.ndim() != P.ndim() || !std::equal(P.shape(), P.shape() + P.ndim(), Tt.shape())) {
-        throw std::invalid_argument("T: expected the shape of P " + shape_str(P) + ", got shape " + shape_str(Tt));
+        throw std::invalid_argument("T: expected the shape of P " + shape_str(P) + ", got shape " +
+                                    shape_str(Tt));
     }
     const Reduction r = reduction_arg(reduction);
     const bool grad = flag_arg(grad_obj);
-    if (float_type_of(P) == FloatType::f32) return squared_typed<float>(P, Tt, sample_weight, r, grad);
+    if (float_type_of(P) == FloatType::f32)
+        return squared_typed<float>(P, Tt, sample_weight, r, grad);
     return squared_typed<double>(P, Tt, sample_weight, r, grad);
 }
 
@@ -158,11 +171,12 @@ py::tuple squared_loss_py(py::handle P_obj, py::handle T_obj, py::handle sample_
 
 void register_scores_losses(py::module_& m) {
     using namespace pybind11::literals;
-    m.def("softmax_loss", &softmax_loss, "S"_a, "y"_a, "weight"_a, "sample_weight"_a, "ignore_index"_a,
-          "label_smoothing"_a, "reduction"_a, "grad"_a);
+    m.def("softmax_loss", &softmax_loss, "S"_a, "y"_a, "weight"_a, "sample_weight"_a,
+          "ignore_index"_a, "label_smoothing"_a, "reduction"_a, "grad"_a);
     m.def("svm_loss", &svm_loss_py, "S"_a, "y"_a, "margin"_a, "squared"_a, "variant"_a, "weight"_a,
           "sample_weight"_a, "reduction"_a, "grad"_a);
-    m.def("squared_loss", &squared_loss_py, "P"_a, "T"_a, "sample_weight"_a, "reduction"_a, "grad"_a);
+    m.def("squared_loss", &squared_loss_py, "P"_a, "T"_a, "sample_weight"_a, "reduction"_a,
+          "grad"_a);
 }
 
 }  // namespace fastlin::bind

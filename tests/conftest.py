@@ -16,10 +16,17 @@ from fastlin import _core
 # so CI checks the same examples every run) and "long" (the issue-6 run of
 # over 100,000 generated inputs), chosen by FASTLIN_HYPOTHESIS_PROFILE.
 _FUZZ_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
-settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, database=None,
-                          suppress_health_check=_FUZZ_HEALTH)
-settings.register_profile("long", max_examples=20_000, deadline=None, database=None,
-                          suppress_health_check=_FUZZ_HEALTH)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=_FUZZ_HEALTH,
+)
+settings.register_profile(
+    "long", max_examples=20_000, deadline=None, database=None, suppress_health_check=_FUZZ_HEALTH
+)
 settings.load_profile(os.environ.get("FASTLIN_HYPOTHESIS_PROFILE", "ci"))
 
 # The compiled package and the NumPy oracle: every API test that does not
@@ -39,6 +46,7 @@ def variant(request):
     _core.set_cpu_variant(request.param)
     yield request.param
     _core.set_cpu_variant(saved)
+
 
 # Relative tolerance of a comparison between two correct implementations, per
 # compute dtype.
@@ -77,8 +85,14 @@ def assert_close(actual, expected, dtype, what="value", scale=0.0):
     assert actual is not None, f"{what}: got None"
     if isinstance(expected, float):
         assert type(actual) is float, f"{what}: expected a Python float, got {type(actual)}"
-    np.testing.assert_allclose(actual, expected, rtol=rtol_for(dtype),
-                               atol=atol_for(expected, dtype, scale), equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(
+        actual,
+        expected,
+        rtol=rtol_for(dtype),
+        atol=atol_for(expected, dtype, scale),
+        equal_nan=True,
+        err_msg=what,
+    )
 
 
 def assert_loss_grad_close(got, want, dtype, grad_scale=0.0):

@@ -20,8 +20,13 @@ psutil = pytest.importorskip("psutil")
 @contextlib.contextmanager
 def local_cluster(**kwargs):
     """A ``LocalCluster`` and a ``Client`` to it; on exit both closed and every process gone."""
-    options = dict(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                   silence_logs=logging.ERROR)
+    options = dict(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    )
     options.update(kwargs)
     workers = []
     with distributed.LocalCluster(**options) as cluster, distributed.Client(cluster) as client:

@@ -13,9 +13,9 @@ import sysconfig
 
 import numpy as np
 import pytest
+from conftest import FLOAT_DTYPES, assert_close
 
 import fastlin
-from conftest import FLOAT_DTYPES, assert_close
 
 # Building the user's module takes a minute (Cython's C++ for fused memoryviews).
 pytestmark = pytest.mark.slow
@@ -30,22 +30,49 @@ def _compiler():
 
 @pytest.fixture(scope="module")
 def user(tmp_path_factory):
-    pytest.importorskip("Cython", minversion="3.0",
-                        reason="Cython is needed to build a user module")
+    pytest.importorskip(
+        "Cython", minversion="3.0", reason="Cython is needed to build a user module"
+    )
     cxx = _compiler()
     if cxx is None:
         pytest.skip("no C++ compiler to build a user module")
     build = tmp_path_factory.mktemp("capi_user")
     source = build / "user_losses.cpp"
-    subprocess.run([sys.executable, "-m", "cython", "-3", "--cplus", "-I", fastlin.get_include(),
-                    USER_PYX, "-o", str(source)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cython",
+            "-3",
+            "--cplus",
+            "-I",
+            fastlin.get_include(),
+            USER_PYX,
+            "-o",
+            str(source),
+        ],
+        check=True,
+    )
     module = build / ("user_losses" + sysconfig.get_config_var("EXT_SUFFIX"))
     darwin = sys.platform == "darwin"
     shared = ["-bundle", "-undefined", "dynamic_lookup"] if darwin else ["-shared"]
     # OpenMP where the compiler has it (prange runs serially without).
     openmp = [] if darwin else ["-fopenmp"]
-    subprocess.run([*cxx, "-O0", "-fPIC", *shared, *openmp, "-I", sysconfig.get_paths()["include"],
-                    str(source), "-o", str(module)], check=True)
+    subprocess.run(
+        [
+            *cxx,
+            "-O0",
+            "-fPIC",
+            *shared,
+            *openmp,
+            "-I",
+            sysconfig.get_paths()["include"],
+            str(source),
+            "-o",
+            str(module),
+        ],
+        check=True,
+    )
     spec = importlib.util.spec_from_file_location("user_losses", module)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -123,8 +150,16 @@ def test_bad_shapes_raise_value_error(user, dtype):
     with pytest.raises(ValueError, match="dS: must not overlap S"):
         user.softmax_loss_once(S, y, S)
     with pytest.raises(ValueError, match=r"X: expected 13 features"):
-        user.batched_linear_svm_loss(d["X"][:, :, :5].copy(), d["y"], d["W"], d["b"], 0.0,
-                                     np.empty_like(d["W"]), np.empty_like(d["b"]))
+        user.batched_linear_svm_loss(
+            d["X"][:, :, :5].copy(),
+            d["y"],
+            d["W"],
+            d["b"],
+            0.0,
+            np.empty_like(d["W"]),
+            np.empty_like(d["b"]),
+        )
     with pytest.raises(ValueError, match=r"reg: expected a finite number >= 0"):
-        user.batched_linear_svm_loss(d["X"], d["y"], d["W"], d["b"], -1.0,
-                                     np.empty_like(d["W"]), np.empty_like(d["b"]))
+        user.batched_linear_svm_loss(
+            d["X"], d["y"], d["W"], d["b"], -1.0, np.empty_like(d["W"]), np.empty_like(d["b"])
+        )

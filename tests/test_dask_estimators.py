@@ -15,7 +15,6 @@ pytest.importorskip("sklearn")
 import dask
 import numpy as np
 from dask_cluster import client, local_cluster  # noqa: F401
-
 from sklearn.exceptions import ConvergenceWarning
 
 import fastlin
@@ -45,8 +44,7 @@ def test_fit_on_the_cluster_matches_in_memory(dtype, client, rng):
     params = dict(reg=1e-3, class_weight="balanced", max_iter=200, tol=1e-4)
     want = fastlin.LinearClassifier(**params).fit(X, y, sample_weight=sw)
     Xd = da.from_array(X, chunks=((700, 800, 1, 1499), 12))
-    got = fastlin.LinearClassifier(**params).fit(Xd, da.from_array(y, chunks=600),
-                                                 sample_weight=sw)
+    got = fastlin.LinearClassifier(**params).fit(Xd, da.from_array(y, chunks=600), sample_weight=sw)
     assert got.coef_.dtype == want.coef_.dtype == dtype
     assert_fits_agree(got, want, 1e-4)
     assert got.n_features_in_ == 12
@@ -61,8 +59,13 @@ def test_fit_on_the_cluster_matches_in_memory(dtype, client, rng):
         if method == "predict":
             np.testing.assert_array_equal(computed, expected)
         else:  # a chunk of one row takes another product kernel: rounding may differ
-            np.testing.assert_allclose(computed, expected, rtol=1e-5 if dtype == np.float32
-                                       else 1e-13, atol=1e-6, err_msg=method)
+            np.testing.assert_allclose(
+                computed,
+                expected,
+                rtol=1e-5 if dtype == np.float32 else 1e-13,
+                atol=1e-6,
+                err_msg=method,
+            )
 
 
 def test_binary_decision_function_is_one_column(client, rng):
@@ -87,8 +90,9 @@ def test_regression_fit_matches_in_memory(client, rng):
     want = fastlin.LinearRegression(solver="lbfgs", reg=1e-3).fit(X, T)
     Xd = da.from_array(X, chunks=600)
     got = fastlin.LinearRegression(solver="lbfgs", reg=1e-3).fit(Xd, T)
-    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-4,
-                               atol=1e-4 * np.abs(want.coef_).max())
+    np.testing.assert_allclose(
+        got.coef_, want.coef_, rtol=1e-4, atol=1e-4 * np.abs(want.coef_).max()
+    )
     pred = got.predict(Xd)
     assert isinstance(pred, da.Array)
     np.testing.assert_array_equal(pred.compute(), got.predict(X))
@@ -100,8 +104,9 @@ def test_regression_fit_matches_in_memory(client, rng):
 def test_persisted_and_streamed_fits_are_identical(client, rng):
     X, y = blobs(rng, 2000, 10, 3, np.float32)
     Xd = da.from_array(X, chunks=300)
-    fits = [fastlin.LinearClassifier(reg=1e-3, persist=p, max_iter=10).fit(Xd, y)
-            for p in (True, False)]
+    fits = [
+        fastlin.LinearClassifier(reg=1e-3, persist=p, max_iter=10).fit(Xd, y) for p in (True, False)
+    ]
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
     np.testing.assert_array_equal(fits[0].intercept_, fits[1].intercept_)
     assert should_persist("auto", Xd)
@@ -175,8 +180,13 @@ def test_zarr_store_streamed_through_memory_limited_workers(tmp_path, rng):
     # 480 MB of float64 against 2 workers of 400 MiB, which hold about 145 MiB
     # each before any data: "auto" streams it, and it could not be persisted.
     n, d, chunk = 600_000, 100, 20_000
-    store = zarr.create_array(str(tmp_path / "X.zarr"), shape=(n, d), chunks=(chunk, d),
-                              dtype=np.float64, compressors=None)
+    store = zarr.create_array(
+        str(tmp_path / "X.zarr"),
+        shape=(n, d),
+        chunks=(chunk, d),
+        dtype=np.float64,
+        compressors=None,
+    )
     centres = rng.standard_normal((4, d))
     k = rng.integers(0, 4, n)
     for start in range(0, n, chunk):

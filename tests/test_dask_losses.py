@@ -31,8 +31,7 @@ def close(got, want, dtype, what):
     assert got.shape == want.shape and got.dtype == want.dtype, (what, got.dtype, want.dtype)
     tol = TOL[np.dtype(dtype)]
     scale = float(np.max(np.abs(want))) if want.size else 0.0
-    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale, equal_nan=True,
-                               err_msg=what)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * scale, equal_nan=True, err_msg=what)
 
 
 def assert_same_lossgrad(got, want, dtype):
@@ -54,29 +53,61 @@ def problem(rng, dtype, case):
         return "linear_softmax_loss", X, y, W, b, {}
     if case == "softmax weighted":
         y[::5] = -100
-        return "linear_softmax_loss", X, y, W, b, dict(
-            weight=w, sample_weight=sw, label_smoothing=0.1, reg=0.01)
+        return (
+            "linear_softmax_loss",
+            X,
+            y,
+            W,
+            b,
+            dict(weight=w, sample_weight=sw, label_smoothing=0.1, reg=0.01),
+        )
     if case == "softmax ignore_index 3":
         return "linear_softmax_loss", X, y, W, None, dict(ignore_index=3, weight=w)
     if case == "softmax soft labels":
         t = rng.random((N, C))
-        return "linear_softmax_loss", X, t / t.sum(1, keepdims=True), W, b, dict(
-            sample_weight=sw, label_smoothing=0.2, weight=w)
+        return (
+            "linear_softmax_loss",
+            X,
+            t / t.sum(1, keepdims=True),
+            W,
+            b,
+            dict(sample_weight=sw, label_smoothing=0.2, weight=w),
+        )
     if case == "svm weighted":
-        return "linear_svm_loss", X, y.astype(np.int32), W, b, dict(
-            weight=w, sample_weight=sw, reg=0.1)
+        return (
+            "linear_svm_loss",
+            X,
+            y.astype(np.int32),
+            W,
+            b,
+            dict(weight=w, sample_weight=sw, reg=0.1),
+        )
     if case == "crammer_singer squared":
         return "linear_svm_loss", X, y, W, b, dict(variant="crammer_singer", squared=True)
     if case == "squared":
-        return "linear_squared_loss", X, rng.standard_normal((N, C)), W, b, dict(
-            sample_weight=sw, reg=0.05)
+        return (
+            "linear_squared_loss",
+            X,
+            rng.standard_normal((N, C)),
+            W,
+            b,
+            dict(sample_weight=sw, reg=0.05),
+        )
     if case == "squared one output":
         return "linear_squared_loss", X, rng.standard_normal(N), W[:1], b[:1], {}
     raise AssertionError(case)
 
 
-CASES = ["softmax", "softmax weighted", "softmax ignore_index 3", "softmax soft labels",
-         "svm weighted", "crammer_singer squared", "squared", "squared one output"]
+CASES = [
+    "softmax",
+    "softmax weighted",
+    "softmax ignore_index 3",
+    "softmax soft labels",
+    "svm weighted",
+    "crammer_singer squared",
+    "squared",
+    "squared one output",
+]
 
 
 def distributed_args(X, y, options, y_as_dask=True):
@@ -182,8 +213,9 @@ def test_bit_identical_across_schedulers_and_worker_counts(case, client, rng):
     for scheduler, got in results.items():
         assert got.loss == first.loss, scheduler
         for name in ("dW", "db"):
-            np.testing.assert_array_equal(getattr(got, name), getattr(first, name),
-                                          err_msg=f"{name} on {scheduler}")
+            np.testing.assert_array_equal(
+                getattr(got, name), getattr(first, name), err_msg=f"{name} on {scheduler}"
+            )
 
 
 def test_bad_label_names_the_global_row_and_the_cluster_stays_usable(client, rng):
@@ -202,8 +234,9 @@ def test_bad_label_names_the_global_row_and_the_cluster_stays_usable(client, rng
         fld.linear_svm_loss(Xd, y, W, b, sample_weight=sw)
     # The cluster still answers, with both workers.
     assert len(client.scheduler_info()["workers"]) == 2
-    assert_same_lossgrad(fld.linear_softmax_loss(Xd, y, W, b),
-                         fastlin.linear_softmax_loss(X, y, W, b), np.float64)
+    assert_same_lossgrad(
+        fld.linear_softmax_loss(Xd, y, W, b), fastlin.linear_softmax_loss(X, y, W, b), np.float64
+    )
 
 
 def test_bad_arguments_raise_the_in_memory_errors(rng):
@@ -219,8 +252,12 @@ def test_bad_arguments_raise_the_in_memory_errors(rng):
         fld.linear_softmax_loss(Xd, y[:29], W)
     with pytest.raises(ValueError, match="sample_weight: expected 30 rows"):
         fld.linear_squared_loss(Xd, X[:, :3], W, sample_weight=np.ones(31))
-    for kwargs in [dict(reduction="avg"), dict(label_smoothing=-1.0), dict(weight=np.ones(2)),
-                   dict(reg=-1.0)]:
+    for kwargs in [
+        dict(reduction="avg"),
+        dict(label_smoothing=-1.0),
+        dict(weight=np.ones(2)),
+        dict(reg=-1.0),
+    ]:
         with pytest.raises(ValueError) as in_memory:
             fastlin.linear_softmax_loss(X, y, W, **kwargs)
         with pytest.raises(ValueError) as got:

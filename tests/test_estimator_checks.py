@@ -21,14 +21,16 @@ ESTIMATORS = [
 ]
 
 
-
 def expected_failures(estimator):
     """The checks an estimator cannot pass, with the reason."""
     if getattr(estimator, "loss", None) == "squared_hinge":
-        return {"check_sample_weight_equivalence_on_dense_data":
-                "compares two fits to 1e-7; on the check's separable data (15 samples, 30 "
-                "features) the squared hinge's objective is so flat near its optimum that "
-                "L-BFGS-B stops (64 eps relative decrease) with the two fits 1e-4 apart"}
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "compares two fits to 1e-7; on the check's separable data (15 samples, "
+                "30 features) the squared hinge's objective is so flat near its optimum "
+                "that L-BFGS-B stops (64 eps relative decrease) with the two fits 1e-4 apart"
+            )
+        }
     return {}
 
 

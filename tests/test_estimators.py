@@ -26,8 +26,13 @@ LOSSES = ["softmax", "svm", "squared_hinge", "crammer_singer"]
 
 
 def data(n_samples=120, n_features=5, centers=3, dtype=np.float64, seed=0):
-    X, y = make_blobs(n_samples=n_samples, centers=centers, n_features=n_features,
-                      cluster_std=3.0, random_state=seed)
+    X, y = make_blobs(
+        n_samples=n_samples,
+        centers=centers,
+        n_features=n_features,
+        cluster_std=3.0,
+        random_state=seed,
+    )
     return X.astype(dtype), y
 
 
@@ -55,13 +60,28 @@ def test_objective_is_the_fused_loss_at_the_fit(loss, dtype):
     weight = np.array([2.0, 1.0, 1.0])
     for est, w in ((clf, None), (clf_w, sw)):
         if loss == "softmax":
-            expected = fl.linear_softmax_loss(X, y, est.coef_, est.intercept_, reg=1e-2,
-                                              weight=weight, sample_weight=w,
-                                              label_smoothing=0.1).loss
+            expected = fl.linear_softmax_loss(
+                X,
+                y,
+                est.coef_,
+                est.intercept_,
+                reg=1e-2,
+                weight=weight,
+                sample_weight=w,
+                label_smoothing=0.1,
+            ).loss
         else:
-            expected = fl.linear_svm_loss(X, y, est.coef_, est.intercept_, reg=1e-2,
-                                          weight=weight, sample_weight=w, margin=0.5,
-                                          squared=True).loss
+            expected = fl.linear_svm_loss(
+                X,
+                y,
+                est.coef_,
+                est.intercept_,
+                reg=1e-2,
+                weight=weight,
+                sample_weight=w,
+                margin=0.5,
+                squared=True,
+            ).loss
         assert est.loss_curve_[-1] == expected
         assert est.coef_.dtype == dtype and est.intercept_.dtype == dtype
         assert est.coef_.shape == (3, 5) and est.intercept_.shape == (3,)
@@ -84,8 +104,9 @@ def test_two_classes_keep_two_templates_and_a_one_column_decision():
     clf = fit(X, np.where(y == 1, "yes", "no"))
     assert clf.coef_.shape == (2, 5)
     scores = X @ clf.coef_.T + clf.intercept_
-    np.testing.assert_allclose(clf.decision_function(X), scores[:, 1] - scores[:, 0],
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        clf.decision_function(X), scores[:, 1] - scores[:, 0], rtol=1e-12, atol=1e-12
+    )
     assert np.all((clf.decision_function(X) > 0) == (clf.predict(X) == "yes"))
 
 
@@ -158,16 +179,19 @@ def test_convergence_warning_at_max_iter():
     assert clf.loss_curve_[1] <= clf.loss_curve_[0]
 
 
-@pytest.mark.parametrize("params, error, match", [
-    ({"loss": "hinge"}, ValueError, "loss: expected one of"),
-    ({"solver": "newton"}, ValueError, "solver: expected one of"),
-    ({"reg": -1.0}, ValueError, "reg: expected a value >= 0"),
-    ({"reg": "big"}, TypeError, "reg: expected a real number"),
-    ({"max_iter": 0}, ValueError, "max_iter"),
-    ({"max_iter": 1.5}, TypeError, "max_iter: expected an integer"),
-    ({"class_weight": "even"}, ValueError, "class_weight"),
-    ({"label_smoothing": 2.0}, ValueError, "label_smoothing"),
-])
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"loss": "hinge"}, ValueError, "loss: expected one of"),
+        ({"solver": "newton"}, ValueError, "solver: expected one of"),
+        ({"reg": -1.0}, ValueError, "reg: expected a value >= 0"),
+        ({"reg": "big"}, TypeError, "reg: expected a real number"),
+        ({"max_iter": 0}, ValueError, "max_iter"),
+        ({"max_iter": 1.5}, TypeError, "max_iter: expected an integer"),
+        ({"class_weight": "even"}, ValueError, "class_weight"),
+        ({"label_smoothing": 2.0}, ValueError, "label_smoothing"),
+    ],
+)
 def test_bad_parameters_are_named(params, error, match):
     X, y = data()
     with pytest.raises(error, match=match):
@@ -219,8 +243,14 @@ def test_a_failed_first_fit_leaves_nothing_fitted():
 def test_pipeline_grid_search_clone_and_pickle():
     X, y = data(n_samples=150)
     pipe = make_pipeline(StandardScaler(), fl.LinearClassifier(max_iter=300))
-    search = GridSearchCV(pipe, {"linearclassifier__reg": [1e-4, 1e-1],
-                                 "linearclassifier__loss": ["softmax", "squared_hinge"]}, cv=3)
+    search = GridSearchCV(
+        pipe,
+        {
+            "linearclassifier__reg": [1e-4, 1e-1],
+            "linearclassifier__loss": ["softmax", "squared_hinge"],
+        },
+        cv=3,
+    )
     search.fit(X, y)
     assert search.best_score_ > 0.7
     assert search.predict(X).shape == (150,)

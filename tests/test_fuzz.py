@@ -117,15 +117,26 @@ def _near_kink(S, y, margin, variant, dtype):
     return bool(near.any())
 
 
-@given(data=st.data(), dtype=DTYPES, N=st.integers(0, 40), C=st.integers(1, 40),
-       layout=LAYOUTS, reduction=REDUCTIONS, grad=st.booleans())
+@given(
+    data=st.data(),
+    dtype=DTYPES,
+    N=st.integers(0, 40),
+    C=st.integers(1, 40),
+    layout=LAYOUTS,
+    reduction=REDUCTIONS,
+    grad=st.booleans(),
+)
 def test_softmax_loss(data, dtype, N, C, layout, reduction, grad):
     draw = data.draw
     S = draw(_scores(N, C, dtype))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    kw = dict(reduction=reduction, grad=grad,
-              label_smoothing=draw(st.sampled_from([0.0, 0.0, 0.1, 1.0, 0.37])),
-              weight=_weights(draw, rng, C), sample_weight=_weights(draw, rng, N))
+    kw = dict(
+        reduction=reduction,
+        grad=grad,
+        label_smoothing=draw(st.sampled_from([0.0, 0.0, 0.1, 1.0, 0.37])),
+        weight=_weights(draw, rng, C),
+        sample_weight=_weights(draw, rng, N),
+    )
     if draw(st.booleans()):
         y = rng.integers(0, C, N)
         if draw(st.booleans()):
@@ -151,22 +162,41 @@ def test_softmax_loss(data, dtype, N, C, layout, reduction, grad):
     scale = _term_scale(y, kw, N, reduction)
     loss, loss_w = got[0], want[0]
     assert type(loss) is type(loss_w)
-    assert_close(loss, loss_w, dtype, "loss", scale=scale * (1 if reduction == "none" else max(N, 1)))
+    assert_close(
+        loss, loss_w, dtype, "loss", scale=scale * (1 if reduction == "none" else max(N, 1))
+    )
     assert_loss_grad_close((loss_w, got[1]), want, dtype, grad_scale=scale)
 
 
-@given(data=st.data(), dtype=DTYPES, N=st.integers(0, 40), C=st.integers(1, 40),
-       layout=LAYOUTS, reduction=REDUCTIONS, grad=st.booleans(),
-       variant=st.sampled_from(["weston_watkins", "crammer_singer"]), squared=st.booleans())
+@given(
+    data=st.data(),
+    dtype=DTYPES,
+    N=st.integers(0, 40),
+    C=st.integers(1, 40),
+    layout=LAYOUTS,
+    reduction=REDUCTIONS,
+    grad=st.booleans(),
+    variant=st.sampled_from(["weston_watkins", "crammer_singer"]),
+    squared=st.booleans(),
+)
 def test_svm_loss(data, dtype, N, C, layout, reduction, grad, variant, squared):
     draw = data.draw
     S = draw(_scores(N, C, dtype))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     margin = draw(st.sampled_from([1.0, 0.0, 0.5, 2.0, -1.0, 0.3]))
-    y = rng.integers(0, C, N).astype(draw(st.sampled_from([np.int64, np.uint8, np.uint64, np.int32])))
+    y = rng.integers(0, C, N).astype(
+        draw(st.sampled_from([np.int64, np.uint8, np.uint64, np.int32]))
+    )
     assume(not _near_kink(S, y.astype(np.int64), margin, variant, dtype))
-    kw = dict(reduction=reduction, grad=grad, margin=margin, variant=variant, squared=squared,
-              weight=_weights(draw, rng, C), sample_weight=_weights(draw, rng, N))
+    kw = dict(
+        reduction=reduction,
+        grad=grad,
+        margin=margin,
+        variant=variant,
+        squared=squared,
+        weight=_weights(draw, rng, C),
+        sample_weight=_weights(draw, rng, N),
+    )
     S = _layout(S, layout)
     with np.errstate(all="ignore"):
         want = ref.svm_loss(S, y, **kw)
@@ -174,8 +204,16 @@ def test_svm_loss(data, dtype, N, C, layout, reduction, grad, variant, squared):
     assert_loss_grad_close(got, want, dtype)
 
 
-@given(data=st.data(), dtype=DTYPES, N=st.integers(0, 40), K=st.integers(0, 20), one_d=st.booleans(),
-       layout=LAYOUTS, reduction=REDUCTIONS, grad=st.booleans())
+@given(
+    data=st.data(),
+    dtype=DTYPES,
+    N=st.integers(0, 40),
+    K=st.integers(0, 20),
+    one_d=st.booleans(),
+    layout=LAYOUTS,
+    reduction=REDUCTIONS,
+    grad=st.booleans(),
+)
 def test_squared_loss(data, dtype, N, K, one_d, layout, reduction, grad):
     draw = data.draw
     P = draw(_scores(N, max(K, 1), dtype))
@@ -208,20 +246,30 @@ def _model(draw, bias=True):
 
 
 def _fused_options(draw, rng, N, C, fn):
-    kw = dict(reduction=draw(REDUCTIONS), reg=draw(st.sampled_from([0.0, 0.0, 0.1, 2.5])),
-              return_dX=draw(st.booleans()), sample_weight=_weights(draw, rng, N))
+    kw = dict(
+        reduction=draw(REDUCTIONS),
+        reg=draw(st.sampled_from([0.0, 0.0, 0.1, 2.5])),
+        return_dX=draw(st.booleans()),
+        sample_weight=_weights(draw, rng, N),
+    )
     if fn != "linear_squared_loss":
         kw["weight"] = _weights(draw, rng, C)
     if fn == "linear_softmax_loss":
         kw["label_smoothing"] = draw(st.sampled_from([0.0, 0.1, 1.0]))
     if fn == "linear_svm_loss":
-        kw.update(margin=draw(st.sampled_from([1.0, 0.5, 0.0])), squared=draw(st.booleans()),
-                  variant=draw(st.sampled_from(["weston_watkins", "crammer_singer"])))
+        kw.update(
+            margin=draw(st.sampled_from([1.0, 0.5, 0.0])),
+            squared=draw(st.booleans()),
+            variant=draw(st.sampled_from(["weston_watkins", "crammer_singer"])),
+        )
     return kw
 
 
-@given(data=st.data(), model=_model(),
-       fn=st.sampled_from(["linear_softmax_loss", "linear_svm_loss", "linear_squared_loss"]))
+@given(
+    data=st.data(),
+    model=_model(),
+    fn=st.sampled_from(["linear_softmax_loss", "linear_svm_loss", "linear_squared_loss"]),
+)
 def test_fused_losses(data, model, fn):
     draw = data.draw
     dtype, rng, X, W, b = model
@@ -240,8 +288,9 @@ def test_fused_losses(data, model, fn):
         want = _reference_with_G(fn, X, y, W, b, kw)
     got = getattr(fastlin, fn)(X, y, W, b, **kw)
     weights = {"sample_weight": kw["sample_weight"], "weight": kw.get("weight")}
-    assert_lossgrad_close(got, want, X, W, dtype, reg=kw["reg"],
-                          g_scale=_term_scale(y, weights, N, kw["reduction"]))
+    assert_lossgrad_close(
+        got, want, X, W, dtype, reg=kw["reg"], g_scale=_term_scale(y, weights, N, kw["reduction"])
+    )
 
 
 @given(data=st.data(), model=_model(), single=st.booleans())
@@ -253,7 +302,7 @@ def test_linear_backward_and_bias_trick(data, model, single):
         want = ref.linear(X, W, b)
     got = fastlin.linear(X, W, b)
     assert got.dtype == want.dtype and got.shape == want.shape
-    np.testing.assert_array_equal(got, want)   # exact scores: equal to the bit
+    np.testing.assert_array_equal(got, want)  # exact scores: equal to the bit
     dS = _layout(_dyadic(rng, want.shape, dtype, 0.5), data.draw(LAYOUTS))
     for g, w in zip(fastlin.linear_backward(dS, X, W), ref.linear_backward(dS, X, W)):
         assert g.dtype == w.dtype and g.shape == w.shape
@@ -264,14 +313,22 @@ def test_linear_backward_and_bias_trick(data, model, single):
             np.testing.assert_array_equal(g, w)
 
 
-@given(seed=st.integers(0, 2**32 - 1), N=st.integers(1, 60), D=st.integers(1, 12),
-       K=st.integers(1, 4), reg=st.sampled_from([0.0, 0.0, 1e-3, 1.0]), fit_bias=st.booleans(),
-       dtype=DTYPES, layout=LAYOUTS, rank_drop=st.integers(0, 2))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    N=st.integers(1, 60),
+    D=st.integers(1, 12),
+    K=st.integers(1, 4),
+    reg=st.sampled_from([0.0, 0.0, 1e-3, 1.0]),
+    fit_bias=st.booleans(),
+    dtype=DTYPES,
+    layout=LAYOUTS,
+    rank_drop=st.integers(0, 2),
+)
 def test_least_squares(seed, N, D, K, reg, fit_bias, dtype, layout, rank_drop):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, D))
     if rank_drop and D > rank_drop:
-        X[:, -rank_drop:] = X[:, :rank_drop]          # repeated columns: singular
+        X[:, -rank_drop:] = X[:, :rank_drop]  # repeated columns: singular
     X = _layout(X.astype(dtype), layout)
     T = rng.standard_normal((N, K)).astype(dtype)
     W, b = fastlin.least_squares(X, T, reg=reg, fit_bias=fit_bias)
@@ -287,10 +344,16 @@ def test_least_squares(seed, N, D, K, reg, fit_bias, dtype, layout, rank_drop):
     sv = np.linalg.svd(Xc, compute_uv=False)
     kept = sv[sv > sv[0] * 1e-10] if sv.size and sv[0] > 0 else np.ones(1)
     ridge = np.sqrt(2 * N * reg)
-    cond = np.sqrt(kept[0] ** 2 + ridge ** 2) / np.sqrt(kept[-1] ** 2 + ridge ** 2)
+    cond = np.sqrt(kept[0] ** 2 + ridge**2) / np.sqrt(kept[-1] ** 2 + ridge**2)
     assume(cond < 1e4)
-    tol = max(1e-6 if dtype == np.float32 else 1e-12, 100 * np.finfo(np.float64).eps * cond ** 2)
-    np.testing.assert_allclose(np.asarray(W, np.float64), np.asarray(W_ref, np.float64), rtol=tol,
-                               atol=tol * (1.0 + float(np.abs(W_ref).max(initial=0.0))))
+    tol = max(1e-6 if dtype == np.float32 else 1e-12, 100 * np.finfo(np.float64).eps * cond**2)
+    np.testing.assert_allclose(
+        np.asarray(W, np.float64),
+        np.asarray(W_ref, np.float64),
+        rtol=tol,
+        atol=tol * (1.0 + float(np.abs(W_ref).max(initial=0.0))),
+    )
     if b is not None:
-        np.testing.assert_allclose(b, b_ref, rtol=tol, atol=tol * (1.0 + float(np.abs(b_ref).max())))
+        np.testing.assert_allclose(
+            b, b_ref, rtol=tol, atol=tol * (1.0 + float(np.abs(b_ref).max()))
+        )

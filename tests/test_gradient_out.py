@@ -22,13 +22,15 @@ def _problem(rng, dtype, N=37, D=29, C=7):
 # Each fused function with the target it takes and some non-default options.
 CALLS = {
     "softmax": lambda mod, X, y, T, W, b, **kw: mod.linear_softmax_loss(
-        X, y, W, b, reg=0.01, label_smoothing=0.1, **kw),
+        X, y, W, b, reg=0.01, label_smoothing=0.1, **kw
+    ),
     "svm": lambda mod, X, y, T, W, b, **kw: mod.linear_svm_loss(
-        X, y, W, b, reg=0.01, squared=True, **kw),
+        X, y, W, b, reg=0.01, squared=True, **kw
+    ),
     "crammer_singer": lambda mod, X, y, T, W, b, **kw: mod.linear_svm_loss(
-        X, y, W, b, variant="crammer_singer", **kw),
-    "squared": lambda mod, X, y, T, W, b, **kw: mod.linear_squared_loss(
-        X, T, W, b, reg=0.01, **kw),
+        X, y, W, b, variant="crammer_singer", **kw
+    ),
+    "squared": lambda mod, X, y, T, W, b, **kw: mod.linear_squared_loss(X, T, W, b, reg=0.01, **kw),
 }
 
 
@@ -84,6 +86,7 @@ def test_mixed_dtypes_write_the_gradients_dtype(mod, rng):
 def test_compiled_buffers_equal_reference(rng):
     import fastlin
     import fastlin.reference as ref
+
     X, y, _, W, b = _problem(rng, np.float64)
     dW_out, db_out = np.empty_like(W), np.empty_like(b)
     fastlin.linear_softmax_loss(X, y, W, b, reg=0.1, dW_out=dW_out, db_out=db_out)
@@ -141,8 +144,8 @@ def test_buffers_overlapping_inputs_are_rejected_and_untouched(mod, loss, rng):
     cases = [
         (X, W, b, {"dW_out": W}),
         (X, W, b, {"db_out": b}),
-        (holder[:N], W, b, {"dW_out": holder[N - 2:N - 2 + C]}),
-        (X, W, b, {"dW_out": big[:C * D].reshape(C, D), "db_out": big[C * D - 1:C * D - 1 + C]}),
+        (holder[:N], W, b, {"dW_out": holder[N - 2 : N - 2 + C]}),
+        (X, W, b, {"dW_out": big[: C * D].reshape(C, D), "db_out": big[C * D - 1 : C * D - 1 + C]}),
     ]
     for Xc, Wc, bc, outs in cases:
         before = [a.copy() for a in (Xc, Wc, bc)]
@@ -151,7 +154,7 @@ def test_buffers_overlapping_inputs_are_rejected_and_untouched(mod, loss, rng):
         for a, a0 in zip((Xc, Wc, bc), before):
             np.testing.assert_array_equal(a, a0)
     # Disjoint parts of one array are fine.
-    got = call(mod, holder[:N], y, T, W, b, dW_out=holder[N:N + C])
+    got = call(mod, holder[:N], y, T, W, b, dW_out=holder[N : N + C])
     np.testing.assert_array_equal(got.dW, call(mod, X, y, T, W, b).dW)
 
 
@@ -169,6 +172,7 @@ def test_bad_label_writes_nothing(mod, rng):
 
 def test_read_only_inputs_with_buffers(rng):
     import fastlin
+
     X, y, _, W, b = _problem(rng, np.float32)
     for a in (X, y, W, b):
         a.flags.writeable = False

@@ -6,12 +6,11 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import MODULES
 
 import fastlin
 import fastlin.reference
 from fastlin.compat import cs231n
-
-from conftest import MODULES
 
 N, D, C = 7, 5, 4
 

@@ -13,7 +13,7 @@ from fastlin import _core
 
 
 def _problem(rng, N, D, K, noise=0.1):
-    X = rng.standard_normal((N, D)) + rng.uniform(-3, 3, size=D)   # uncentred columns
+    X = rng.standard_normal((N, D)) + rng.uniform(-3, 3, size=D)  # uncentred columns
     W = rng.standard_normal((K, D))
     T = X @ W.T + rng.standard_normal(K) + noise * rng.standard_normal((N, K))
     return X, T
@@ -25,7 +25,9 @@ def _gradient_is_zero(X, T, W, b, reg):
     the size of those terms (times a modest factor for the solve)."""
     r = fastlin.linear_squared_loss(X, T, W, b, reg=reg)
     resid = np.abs(ref.linear(X, W, b) - np.asarray(T).reshape(len(X), -1))
-    scale_W = (np.abs(X).T @ (resid + np.abs(T).reshape(len(X), -1))).T / len(X) + 2 * reg * np.abs(W)
+    scale_W = (np.abs(X).T @ (resid + np.abs(T).reshape(len(X), -1))).T / len(X) + 2 * reg * np.abs(
+        W
+    )
     assert np.all(np.abs(r.dW) <= 1e-10 * scale_W.max()), np.abs(r.dW).max()
     if b is not None:
         assert np.all(np.abs(r.db) <= 1e-10 * scale_W.max()), np.abs(r.db).max()
@@ -56,7 +58,9 @@ def test_well_posed_agrees_with_lstsq_and_uses_cholesky(fit_bias, rng):
     np.testing.assert_allclose(W, Wr, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("shape", ["fewer_samples", "repeated_columns", "one_sample", "constant_column"])
+@pytest.mark.parametrize(
+    "shape", ["fewer_samples", "repeated_columns", "one_sample", "constant_column"]
+)
 def test_singular_gives_the_minimum_norm_solution(shape, rng):
     if shape == "fewer_samples":
         X, T = _problem(rng, 12, 30, 2)
@@ -67,7 +71,7 @@ def test_singular_gives_the_minimum_norm_solution(shape, rng):
         if shape == "repeated_columns":
             X = np.hstack([X, X[:, :3]])
         else:
-            X[:, 4] = 7.0   # centred away: a zero column
+            X[:, 4] = 7.0  # centred away: a zero column
     W, b, method = _core.least_squares(X, T, 0.0, True)
     assert method == "min_norm"
     Wr, br = ref.least_squares(X, T)
@@ -96,7 +100,7 @@ def test_ridge_agrees_with_the_reference_and_closed_form(rng):
 
 def test_ill_conditioned_falls_back_to_svd(rng):
     X, T = _problem(rng, 400, 6, 1, noise=0.0)
-    X[:, 5] = X[:, 4] + 1e-7 * rng.standard_normal(400)   # cond(Xc) ~ 1e7: cond^2 beyond 1/sqrt(eps)
+    X[:, 5] = X[:, 4] + 1e-7 * rng.standard_normal(400)  # cond(Xc) ~ 1e7: cond^2 beyond 1/sqrt(eps)
     W, b, method = _core.least_squares(X, T, 0.0, True)
     assert method == "min_norm"
     Wr, br = ref.least_squares(X, T)
@@ -140,28 +144,28 @@ _TOL = {np.float32: {"rtol": 1e-5, "atol": 1e-5}, np.float64: {"rtol": 1e-9, "at
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("D", [1, 3])
 def test_rows_all_equal_give_zero_weights_and_the_mean_target(D, dtype, rng):
-    X = np.broadcast_to(_CONSTANTS[:D].astype(dtype), (37, D))   # stride 0 along the rows
+    X = np.broadcast_to(_CONSTANTS[:D].astype(dtype), (37, D))  # stride 0 along the rows
     T = rng.standard_normal((37, 2)).astype(dtype)
     for mod in (fastlin, ref):
         W, b = mod.least_squares(X, T)
         assert W.dtype == b.dtype == dtype
         # Every singular value of the centred X is rounding noise: the minimum-norm W is 0.
         np.testing.assert_array_equal(W, np.zeros((2, D)), err_msg=mod.__name__)
-        np.testing.assert_allclose(b, T.astype(np.float64).mean(0), **_TOL[dtype],
-                                   err_msg=mod.__name__)
+        np.testing.assert_allclose(
+            b, T.astype(np.float64).mean(0), **_TOL[dtype], err_msg=mod.__name__
+        )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_constant_column_gets_zero_weight(dtype, rng):
     X, T = _problem(rng, 37, 6, 2)
-    X[:, 2] = _CONSTANTS[0]   # large against the other columns: its noise is not small
+    X[:, 2] = _CONSTANTS[0]  # large against the other columns: its noise is not small
     X, T = X.astype(dtype), T.astype(dtype)
     W, b = fastlin.least_squares(X, T)
     Wr, br = ref.least_squares(X, T)
     # The answer: the problem without that column (with a bias), weight 0 for it.
     rest = np.delete(X, 2, axis=1).astype(np.float64)
-    sol = np.linalg.lstsq(np.hstack([rest, np.ones((37, 1))]), T.astype(np.float64),
-                          rcond=None)[0]
+    sol = np.linalg.lstsq(np.hstack([rest, np.ones((37, 1))]), T.astype(np.float64), rcond=None)[0]
     want_W = np.insert(sol[:5].T, 2, 0.0, axis=1)
     for got_W, got_b, name in ((W, b, "fastlin"), (Wr, br, "reference")):
         assert abs(got_W[:, 2]).max() <= 1e-10 * abs(want_W).max(), name

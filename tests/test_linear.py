@@ -12,7 +12,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import FLOAT_DTYPES, assert_close, rtol_for
+from conftest import FLOAT_DTYPES, assert_close
 
 import fastlin
 import fastlin.reference as ref
@@ -24,6 +24,7 @@ REDUCTIONS = ["mean", "sum", "none"]
 # --------------------------------------------------------------------------
 # Data and comparisons
 # --------------------------------------------------------------------------
+
 
 def _exact_model(rng, N, D, C, dtype, bias=True):
     """X, W, b whose entries are small multiples of powers of two, so that every
@@ -111,6 +112,7 @@ def _reference_with_G(fn, X, y, W, b, kw):
 # Cases: every option of every loss
 # --------------------------------------------------------------------------
 
+
 def _targets(fn, rng, N, C, dtype, opts):
     if fn == "linear_squared_loss":
         T = (rng.integers(-8, 9, size=(N, C)) * 0.25).astype(dtype)
@@ -156,8 +158,11 @@ CASES = [
 
 def _case_id(case):
     fn, opts = case
-    return fn.replace("linear_", "").replace("_loss", "") + "-" + (
-        "+".join(f"{k.strip('_')}" for k in opts) or "plain")
+    return (
+        fn.replace("linear_", "").replace("_loss", "")
+        + "-"
+        + ("+".join(f"{k.strip('_')}" for k in opts) or "plain")
+    )
 
 
 def _build(fn, opts, rng, N, D, C, dtype, bias):
@@ -208,7 +213,7 @@ def test_return_dX_false_and_no_bias_give_none(dtype, rng):
 
 def test_squared_with_one_output_takes_1d_targets(rng):
     X, W, b = _exact_model(rng, 50, 6, 1, np.float64)
-    T = (rng.integers(-8, 9, size=50) * 0.25)
+    T = rng.integers(-8, 9, size=50) * 0.25
     got = fastlin.linear_squared_loss(X, T, W, b, return_dX=True)
     want = ref.linear_squared_loss(X, T, W, b, return_dX=True)
     for g, w in zip(got, want):
@@ -218,6 +223,7 @@ def test_squared_with_one_output_takes_1d_targets(rng):
 # --------------------------------------------------------------------------
 # Block boundaries of the fused pass
 # --------------------------------------------------------------------------
+
 
 def _plan(N, D, C, dtype):
     """(rows per block, row groups or 0 for stripes, hand-written products)
@@ -247,9 +253,11 @@ def test_fused_plan_is_as_documented(variant):
     # float64 rows) in 16 groups.
     wide = variant == "avx512"
     assert _plan(20000, 3072, 20, np.float32) == (
-        (64, 64, True) if wide else (128, 16, True) if few32 else (336, 16, False))
+        (64, 64, True) if wide else (128, 16, True) if few32 else (336, 16, False)
+    )
     assert _plan(20000, 3072, 20, np.float64) == (
-        (64, 64, True) if wide else (64, 16, True) if few64 else (160, 16, False))
+        (64, 64, True) if wide else (64, 16, True) if few64 else (160, 16, False)
+    )
     # Small N: at least 16 blocks where N allows, 64 rows at the least; one
     # image keeps the BLAS (a matrix-vector product reads W once).
     assert _plan(256, 3072, 20, np.float32) == (64, 4, few32)
@@ -327,7 +335,7 @@ def test_stripes_plan_over_two_blocks(fn, dtype, rng):
 @pytest.mark.parametrize("C", [1, 2, 20, 1000, 32000])
 @pytest.mark.parametrize("fn", ["linear_softmax_loss", "linear_svm_loss"])
 def test_class_counts(fn, C, dtype, rng):
-    N = 70 if C == 32000 else 45   # two blocks at C = 32000 (64 rows per block)
+    N = 70 if C == 32000 else 45  # two blocks at C = 32000 (64 rows per block)
     X, y, W, b, kw = _build(fn, {}, rng, N, 11, C, dtype, True)
     kw.update(return_dX=True)
     want = _reference_with_G(fn, X, y, W, b, kw)
@@ -355,8 +363,12 @@ def test_fused_pass_reads_no_stale_work_space(C, rng):
 def test_no_samples_is_a_nan_mean_and_zero_gradient(dtype):
     X = np.zeros((0, 5), dtype)
     W = np.ones((3, 5), dtype)
-    got = fastlin.linear_softmax_loss(X, np.zeros(0, int), W, np.zeros(3, dtype), reg=0.5, return_dX=True)
-    want = ref.linear_softmax_loss(X, np.zeros(0, int), W, np.zeros(3, dtype), reg=0.5, return_dX=True)
+    got = fastlin.linear_softmax_loss(
+        X, np.zeros(0, int), W, np.zeros(3, dtype), reg=0.5, return_dX=True
+    )
+    want = ref.linear_softmax_loss(
+        X, np.zeros(0, int), W, np.zeros(3, dtype), reg=0.5, return_dX=True
+    )
     assert np.isnan(got.loss) and np.isnan(want.loss)
     np.testing.assert_array_equal(got.dW, want.dW)
     np.testing.assert_array_equal(got.db, want.db)
@@ -366,6 +378,7 @@ def test_no_samples_is_a_nan_mean_and_zero_gradient(dtype):
 # --------------------------------------------------------------------------
 # Gaussian data: BLAS rounding in the scores too
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("fn", ["linear_softmax_loss", "linear_squared_loss"])
@@ -379,14 +392,20 @@ def test_gaussian_data_matches_reference(fn, dtype, rng):
     X = rng.standard_normal((N, D)).astype(dtype)
     W = (0.2 * rng.standard_normal((C, D))).astype(dtype)
     b = rng.standard_normal(C).astype(dtype)
-    y = rng.standard_normal((N, C)).astype(dtype) if fn == "linear_squared_loss" else rng.integers(0, C, N)
+    y = (
+        rng.standard_normal((N, C)).astype(dtype)
+        if fn == "linear_squared_loss"
+        else rng.integers(0, C, N)
+    )
     got = getattr(fastlin, fn)(X, y, W, b, return_dX=True)
     want = _reference_with_G(fn, X, y, W, b, {"return_dX": True})
     G = _LAST_G["G"]
     score_err = float(np.max(_product_terms(X, W.T) + np.abs(b)))
     assert_close(got.loss, want.loss, dtype, "loss", scale=float(np.abs(G).sum()) * score_err)
     scale_G = float(np.abs(G).max()) * (1.0 + score_err)
-    assert_product_close(got.dW, want.dW, dtype, scale_G * _product_terms(np.ones((C, N)), np.abs(X)), "dW")
+    assert_product_close(
+        got.dW, want.dW, dtype, scale_G * _product_terms(np.ones((C, N)), np.abs(X)), "dW"
+    )
     assert_product_close(got.db, want.db, dtype, scale_G * N * np.ones(C), "db")
     assert_product_close(got.dX, want.dX, dtype, scale_G * _product_terms(np.ones((N, C)), W), "dX")
 
@@ -451,6 +470,7 @@ def test_dX_against_finite_differences(rng):
 # linear, linear_backward, bias_trick
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
 @pytest.mark.parametrize("N", [None, 0, 1, 300])
@@ -473,7 +493,7 @@ def test_linear_and_backward_match_reference(N, bias, dtype, rng):
 
 
 def test_linear_mixed_dtypes_and_layouts(rng):
-    X = rng.standard_normal((40, 30))[:, ::2]              # strided
+    X = rng.standard_normal((40, 30))[:, ::2]  # strided
     W = np.asfortranarray(rng.standard_normal((5, 15)).astype(np.float32))
     b = np.arange(5, dtype=np.int32)
     S = fastlin.linear(X, W, b)
@@ -481,16 +501,28 @@ def test_linear_mixed_dtypes_and_layouts(rng):
     np.testing.assert_allclose(S, ref.linear(X, W, b), rtol=1e-12, atol=1e-12)
     dX, dW, db = fastlin.linear_backward(np.ones((40, 5), np.float32), X.astype(np.float32), W)
     assert (dX.dtype, dW.dtype, db.dtype) == (np.float32,) * 3
-    r = fastlin.linear_softmax_loss(X.astype(np.float32), np.zeros(40, np.uint8), W.astype(np.float64),
-                                    b.astype(np.float32), return_dX=True)
-    want = ref.linear_softmax_loss(X.astype(np.float32), np.zeros(40, np.uint8), W.astype(np.float64),
-                                   b.astype(np.float32), return_dX=True)
+    r = fastlin.linear_softmax_loss(
+        X.astype(np.float32),
+        np.zeros(40, np.uint8),
+        W.astype(np.float64),
+        b.astype(np.float32),
+        return_dX=True,
+    )
+    want = ref.linear_softmax_loss(
+        X.astype(np.float32),
+        np.zeros(40, np.uint8),
+        W.astype(np.float64),
+        b.astype(np.float32),
+        return_dX=True,
+    )
     for g, w in zip(r, want):
         assert np.asarray(g).dtype == np.asarray(w).dtype
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("dtypes", [(np.float32, np.float32), (np.float64, np.float32), (np.float32, np.float64)])
+@pytest.mark.parametrize(
+    "dtypes", [(np.float32, np.float32), (np.float64, np.float32), (np.float32, np.float64)]
+)
 def test_bias_trick(dtypes, rng):
     xd, wd = dtypes
     X = rng.standard_normal((8, 5)).astype(xd)
@@ -502,15 +534,23 @@ def test_bias_trick(dtypes, rng):
             assert g.dtype == w.dtype and g.shape == w.shape
             np.testing.assert_array_equal(g, w)
     X1, W1 = fastlin.bias_trick(X, W, b)
-    np.testing.assert_allclose(fastlin.linear(X1, W1), fastlin.linear(X, W, b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        fastlin.linear(X1, W1), fastlin.linear(X, W, b), rtol=1e-5, atol=1e-5
+    )
 
 
 # --------------------------------------------------------------------------
 # Bad input
 # --------------------------------------------------------------------------
 
+
 def _good(rng):
-    return rng.standard_normal((6, 4)), rng.integers(0, 3, 6), rng.standard_normal((3, 4)), np.zeros(3)
+    return (
+        rng.standard_normal((6, 4)),
+        rng.integers(0, 3, 6),
+        rng.standard_normal((3, 4)),
+        np.zeros(3),
+    )
 
 
 @pytest.mark.parametrize("mod", [fastlin, ref], ids=["fastlin", "reference"])
@@ -522,12 +562,20 @@ def test_bad_shapes_name_the_argument(mod, rng):
         (lambda: mod.linear_softmax_loss(X, y[:5], W, b), ValueError, r"y: .*\(5,\)"),
         (lambda: mod.linear_softmax_loss(X, y, W, b[:2]), ValueError, r"b: .*\(2,\)"),
         (lambda: mod.linear_softmax_loss(X, y, W[0], b), ValueError, r"W: .*\(4,\)"),
-        (lambda: mod.linear_softmax_loss(X, y + 3, W, b), ValueError, r"y: label y\[0\] = \d+ is outside"),
+        (
+            lambda: mod.linear_softmax_loss(X, y + 3, W, b),
+            ValueError,
+            r"y: label y\[0\] = \d+ is outside",
+        ),
         (lambda: mod.linear_svm_loss(X, y - 1 - y, W, b), ValueError, r"y: label y\[0\] = -1"),
         (lambda: mod.linear_svm_loss(X, y, W, b, variant="x"), ValueError, "variant"),
         (lambda: mod.linear_softmax_loss(X, y, W, b, reduction="avg"), ValueError, "reduction"),
         (lambda: mod.linear_softmax_loss(X, y, W, b, reg=-1.0), ValueError, "reg"),
-        (lambda: mod.linear_softmax_loss(X, y, W, b, label_smoothing=-0.1), ValueError, "label_smoothing"),
+        (
+            lambda: mod.linear_softmax_loss(X, y, W, b, label_smoothing=-0.1),
+            ValueError,
+            "label_smoothing",
+        ),
         (lambda: mod.linear_softmax_loss(X, y.astype(float)[:, None], W, b), ValueError, "y: "),
         (lambda: mod.linear_squared_loss(X, np.zeros((6, 2)), W, b), ValueError, r"T: .*\(6, 2\)"),
         (lambda: mod.linear_softmax_loss(X.astype(complex), y, W, b), TypeError, "X: "),
@@ -569,12 +617,17 @@ def test_large_vocabulary_memory_stays_far_below_the_scores():
     may allocate its output dW (131 MB) and an O(block x C) buffer (8 MiB),
     nothing of the order of N x C: peak RSS growth must stay under half of it.
     Measured in a fresh process so that earlier tests do not hide the peak."""
-    out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT], capture_output=True, text=True,
-                         check=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     m = json.loads(out.stdout)
     scores_kib = 4096 * 32000 * 4 // 1024
     assert m["growth_kib"] < scores_kib / 2, m
-    assert m["growth_kib"] < m["dW_kib"] + 64 * 1024, m   # dW plus at most 64 MiB of work space
+    assert m["growth_kib"] < m["dW_kib"] + 64 * 1024, m  # dW plus at most 64 MiB of work space
 
 
 _OUT_OF_MEMORY_SCRIPT = textwrap.dedent("""
@@ -607,8 +660,11 @@ def test_out_of_memory_in_a_worker_is_a_memory_error(threads):
     pool worker, is a MemoryError in Python; it must not reach the top of a
     worker thread, which would end the process."""
     assert _plan(128, 250_000, 4, np.float32) == (64, 2, True)
-    out = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY_SCRIPT, str(threads)], capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _OUT_OF_MEMORY_SCRIPT, str(threads)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "MemoryError", out
-

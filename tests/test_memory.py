@@ -16,10 +16,12 @@ import fastlin
 import fastlin.compat.cs231n as cs231n
 
 CALLS = 100_000
-GROWTH_LIMIT = 2 << 20   # bytes
+GROWTH_LIMIT = 2 << 20  # bytes
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc/self/statm")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc/self/statm"),
+]
 
 
 def _rss():
@@ -39,11 +41,13 @@ def _calls():
     b = rng.standard_normal(C)
     sw = rng.random(N)
     bad_y = np.r_[y[:-1], C]
+
     def bad_label():
         try:
             fastlin.softmax_loss(S, bad_y)
         except ValueError:
             pass
+
     return {
         "softmax_loss": lambda: fastlin.softmax_loss(S, y, sample_weight=sw, label_smoothing=0.1),
         "softmax_loss-soft-none": lambda: fastlin.softmax_loss(S32, soft, reduction="none"),
@@ -52,7 +56,9 @@ def _calls():
         "linear": lambda: fastlin.linear(X, W, b),
         "linear_backward": lambda: fastlin.linear_backward(S, X, W),
         "bias_trick": lambda: fastlin.bias_trick(X, W, b),
-        "linear_softmax_loss": lambda: fastlin.linear_softmax_loss(X, y, W, b, reg=0.1, return_dX=True),
+        "linear_softmax_loss": lambda: fastlin.linear_softmax_loss(
+            X, y, W, b, reg=0.1, return_dX=True
+        ),
         "linear_svm_loss": lambda: fastlin.linear_svm_loss(X, y, W, b, return_dX=True),
         "linear_squared_loss": lambda: fastlin.linear_squared_loss(X, soft, W, b, reduction="none"),
         "least_squares": lambda: fastlin.least_squares(X, soft),
@@ -60,14 +66,14 @@ def _calls():
         "cs231n.svm_loss_vectorized": lambda: cs231n.svm_loss_vectorized(W.T, X, y, 0.1),
         "cs231n.softmax_loss": lambda: cs231n.softmax_loss(S, y),
         "cs231n.svm_loss": lambda: cs231n.svm_loss(S, y),
-        "error-path": bad_label,   # an exception thrown from C++ must free what it holds
+        "error-path": bad_label,  # an exception thrown from C++ must free what it holds
     }
 
 
 @pytest.mark.parametrize("name", list(_calls()))
 def test_no_resident_memory_growth(name):
     call = _calls()[name]
-    for _ in range(2000):     # warm up: allocator pools, first-use caches
+    for _ in range(2000):  # warm up: allocator pools, first-use caches
         call()
     gc.collect()
     before = _rss()
@@ -76,4 +82,6 @@ def test_no_resident_memory_growth(name):
     gc.collect()
     growth = _rss() - before
     print(f"{name}: {growth / 1024:.0f} KiB over {CALLS} calls")
-    assert growth < GROWTH_LIMIT, f"{name}: resident memory grew {growth / 2**20:.1f} MiB over {CALLS} calls"
+    assert growth < GROWTH_LIMIT, (
+        f"{name}: resident memory grew {growth / 2**20:.1f} MiB over {CALLS} calls"
+    )

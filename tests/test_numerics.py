@@ -12,9 +12,8 @@ import pytest
 from conftest import FLOAT_DTYPES, MODULES
 
 import fastlin
-import fastlin.reference as ref
 
-F32_HUGE = 3e38   # float32 max is 3.4e38: m - s of +-3e38 overflows float32, not float64
+F32_HUGE = 3e38  # float32 max is 3.4e38: m - s of +-3e38 overflows float32, not float64
 
 
 def _softmax64(row, y):
@@ -24,7 +23,9 @@ def _softmax64(row, y):
     gaps = [v - m for v in row]
     sumexp = math.fsum(math.exp(g) if g != -math.inf else 0.0 for g in gaps)
     loss = math.log(sumexp) - gaps[y]
-    grad = [(math.exp(g) if g != -math.inf else 0.0) / sumexp - (c == y) for c, g in enumerate(gaps)]
+    grad = [
+        (math.exp(g) if g != -math.inf else 0.0) / sumexp - (c == y) for c, g in enumerate(gaps)
+    ]
     return loss, np.array(grad)
 
 
@@ -53,8 +54,9 @@ def test_huge_logits(module, dtype, big):
     if dtype == np.float32 and big == F32_HUGE:
         assert svm == math.inf
         return
-    assert svm == pytest.approx(float(module.svm_loss(S.astype(np.float64), y, reduction="sum")[0]),
-                                rel=1e-6)
+    assert svm == pytest.approx(
+        float(module.svm_loss(S.astype(np.float64), y, reduction="sum")[0]), rel=1e-6
+    )
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -63,12 +65,12 @@ def test_minus_inf_on_masked_classes_and_on_the_target(module, dtype):
     S = np.array([[-np.inf, 1.0, 2.0], [-np.inf, -np.inf, 5.0], [-np.inf, 0.0, 1.0]], dtype)
     y = np.array([2, 2, 0])
     loss, dS = module.softmax_loss(S, y, reduction="none")
-    for i in (0, 1):   # masked classes: the loss of the others, zero gradient on the mask
+    for i in (0, 1):  # masked classes: the loss of the others, zero gradient on the mask
         l64, g64 = _softmax64(S[i], y[i])
         assert loss[i] == pytest.approx(l64, abs=1e-6)
         np.testing.assert_allclose(dS[i], g64, atol=1e-6)
         assert (dS[i][np.isneginf(S[i])] == 0).all()
-    assert loss[2] == np.inf    # the target is masked: infinite loss, finite gradient
+    assert loss[2] == np.inf  # the target is masked: infinite loss, finite gradient
     np.testing.assert_allclose(dS[2], _softmax64(S[2], 0)[1], atol=1e-6)
     assert np.isfinite(dS).all()
     # Soft labels: a masked class with zero target probability adds nothing.
@@ -90,7 +92,9 @@ def test_all_equal_rows(module, dtype, value):
     want[np.arange(3), y] -= 1.0
     np.testing.assert_allclose(dS, want, atol=1e-6)
     hinge, dh = module.svm_loss(S, y, reduction="none")
-    np.testing.assert_array_equal(hinge, np.full(3, C - 1.0, dtype))   # margin 1 on every other class
+    np.testing.assert_array_equal(
+        hinge, np.full(3, C - 1.0, dtype)
+    )  # margin 1 on every other class
     cs, _ = module.svm_loss(S, y, variant="crammer_singer", reduction="none")
     np.testing.assert_array_equal(cs, np.ones(3, dtype))
 
@@ -101,14 +105,19 @@ def _nan_row_calls(dtype):
     rng = np.random.default_rng(5)
     y = rng.integers(0, C, N)
     soft = rng.uniform(0.0, 1.0, (N, C)).astype(dtype)
-    soft[3] = 0.0                                    # the NaN row's target is all zero
+    soft[3] = 0.0  # the NaN row's target is all zero
     T = rng.standard_normal((N, C)).astype(dtype)
     return [
         ("softmax", lambda m, S: m.softmax_loss(S, y, reduction="none")),
-        ("softmax-smooth", lambda m, S: m.softmax_loss(S, y, label_smoothing=0.2, reduction="none")),
+        (
+            "softmax-smooth",
+            lambda m, S: m.softmax_loss(S, y, label_smoothing=0.2, reduction="none"),
+        ),
         ("softmax-soft", lambda m, S: m.softmax_loss(S, soft, reduction="none")),
-        ("softmax-soft-smooth", lambda m, S: m.softmax_loss(S, soft, label_smoothing=0.1,
-                                                            reduction="none")),
+        (
+            "softmax-soft-smooth",
+            lambda m, S: m.softmax_loss(S, soft, label_smoothing=0.1, reduction="none"),
+        ),
         ("svm", lambda m, S: m.svm_loss(S, y, reduction="none")),
         ("svm-squared", lambda m, S: m.svm_loss(S, y, squared=True, reduction="none")),
         ("svm-cs", lambda m, S: m.svm_loss(S, y, variant="crammer_singer", reduction="none")),
@@ -151,6 +160,7 @@ def _reduced(call, module, S, reduction):
         def __getattr__(self, fname):
             f = getattr(module, fname)
             return lambda *a, **kw: f(*a, **{**kw, "reduction": reduction})
+
     with np.errstate(invalid="ignore"):
         return call(Rebind(), S)
 
@@ -172,7 +182,7 @@ def test_nan_sample_stays_in_its_row_of_the_fused_pass(module, fn):
     assert np.isnan(r.loss[4])
     np.testing.assert_allclose(r.loss[others], clean.loss[others], rtol=1e-12)
     np.testing.assert_allclose(r.dX[others], clean.dX[others], rtol=1e-12, atol=1e-14)
-    if fn != "linear_svm_loss":    # a NaN margin term is not active: the hinge's gradient is 0
+    if fn != "linear_svm_loss":  # a NaN margin term is not active: the hinge's gradient is 0
         assert np.isnan(r.dX[4]).any()
 
 
@@ -187,12 +197,12 @@ def test_float32_loss_over_4_million_rows_matches_float64(name):
     S *= 3
     y = rng.integers(0, C, N).astype(np.int32)
     if name == "softmax":
-        call = lambda S_: fastlin.softmax_loss(S_, y, grad=False)[0]   # noqa: E731
+        call = lambda S_: fastlin.softmax_loss(S_, y, grad=False)[0]  # noqa: E731
     elif name == "svm":
-        call = lambda S_: fastlin.svm_loss(S_, y, grad=False)[0]       # noqa: E731
+        call = lambda S_: fastlin.svm_loss(S_, y, grad=False)[0]  # noqa: E731
     else:
         T = np.roll(S, 1, axis=1)
-        call = lambda S_: fastlin.squared_loss(S_, T, grad=False)[0]   # noqa: E731
+        call = lambda S_: fastlin.squared_loss(S_, T, grad=False)[0]  # noqa: E731
     loss32 = call(S)
     loss64 = call(S.astype(np.float64))
     assert abs(loss32 - loss64) <= 1e-6 * abs(loss64), (loss32, loss64)

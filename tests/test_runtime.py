@@ -9,13 +9,12 @@ import time
 
 import numpy as np
 import pytest
+from conftest import FLOAT_DTYPES, VARIANTS, assert_loss_grad_close
 
 import fastlin
 import fastlin.compat.cs231n as cs231n
 import fastlin.reference as ref
-from conftest import FLOAT_DTYPES, VARIANTS, assert_loss_grad_close
 from fastlin import _core
-
 
 
 @pytest.fixture
@@ -28,8 +27,19 @@ def threads():
 def _scores_cases(rng, dtype):
     # Shapes around the vector widths (4, 8, 16 lanes), with the tail vectors
     # that overlap the last full one, and a large case that goes to threads.
-    for N, C in [(5, 1), (7, 2), (9, 3), (6, 7), (6, 8), (5, 9), (4, 17), (3, 20), (3, 33), (2, 1000),
-                 (4099, 20)]:
+    for N, C in [
+        (5, 1),
+        (7, 2),
+        (9, 3),
+        (6, 7),
+        (6, 8),
+        (5, 9),
+        (4, 17),
+        (3, 20),
+        (3, 33),
+        (2, 1000),
+        (4099, 20),
+    ]:
         S = (rng.standard_normal((N, C)) * 3).astype(dtype)
         y = rng.integers(0, C, N)
         yield S, y
@@ -37,11 +47,22 @@ def _scores_cases(rng, dtype):
 
 SCORES_CALLS = [
     ("softmax", lambda m, S, y: m.softmax_loss(S, y)),
-    ("softmax-smooth-weighted", lambda m, S, y: m.softmax_loss(
-        S, y, label_smoothing=0.1, weight=np.linspace(0.5, 1.5, S.shape[1]), reduction="none")),
-    ("softmax-ignore", lambda m, S, y: m.softmax_loss(
-        S, np.where(np.arange(len(y)) % 3 == 1, -100, y), reduction="none")),
-    ("softmax-soft", lambda m, S, y: m.softmax_loss(S, np.full(S.shape, 1.0 / S.shape[1], S.dtype))),
+    (
+        "softmax-smooth-weighted",
+        lambda m, S, y: m.softmax_loss(
+            S, y, label_smoothing=0.1, weight=np.linspace(0.5, 1.5, S.shape[1]), reduction="none"
+        ),
+    ),
+    (
+        "softmax-ignore",
+        lambda m, S, y: m.softmax_loss(
+            S, np.where(np.arange(len(y)) % 3 == 1, -100, y), reduction="none"
+        ),
+    ),
+    (
+        "softmax-soft",
+        lambda m, S, y: m.softmax_loss(S, np.full(S.shape, 1.0 / S.shape[1], S.dtype)),
+    ),
     ("ww", lambda m, S, y: m.svm_loss(S, y, reduction="sum")),
     ("ww-squared", lambda m, S, y: m.svm_loss(S, y, squared=True, reduction="none")),
     ("cs", lambda m, S, y: m.svm_loss(S, y, variant="crammer_singer")),
@@ -81,7 +102,7 @@ def _all_functions(rng, dtype):
     cw = rng.uniform(0.5, 1.5, C)
     soft = rng.random((N, C)).astype(dtype)
     y_ignored = np.where(rng.random(N) < 0.1, -100, y)
-    X_singular = np.concatenate([X, X[:, :2]], axis=1)     # repeated columns: the SVD path
+    X_singular = np.concatenate([X, X[:, :2]], axis=1)  # repeated columns: the SVD path
     return {
         "softmax": lambda: fastlin.softmax_loss(S, y, sample_weight=sw, label_smoothing=0.05),
         "softmax-none": lambda: fastlin.softmax_loss(S, y, reduction="none"),
@@ -94,27 +115,38 @@ def _all_functions(rng, dtype):
         "linear": lambda: (fastlin.linear(X, W, b),),
         "linear_backward": lambda: fastlin.linear_backward(S, X, W),
         # Every other public function and option path.
-        "softmax-soft-smooth": lambda: fastlin.softmax_loss(S, soft, label_smoothing=0.1, weight=cw,
-                                                            reduction="sum"),
-        "softmax-ignore-weighted": lambda: fastlin.softmax_loss(S, y_ignored, weight=cw, sample_weight=sw),
+        "softmax-soft-smooth": lambda: fastlin.softmax_loss(
+            S, soft, label_smoothing=0.1, weight=cw, reduction="sum"
+        ),
+        "softmax-ignore-weighted": lambda: fastlin.softmax_loss(
+            S, y_ignored, weight=cw, sample_weight=sw
+        ),
         "softmax-nograd": lambda: fastlin.softmax_loss(S, y, grad=False),
-        "svm-ww-squared-weighted": lambda: fastlin.svm_loss(S, y, squared=True, margin=0.5, weight=cw,
-                                                            reduction="none"),
-        "svm-cs-weighted": lambda: fastlin.svm_loss(S, y, variant="crammer_singer", sample_weight=sw,
-                                                    weight=cw, reduction="sum"),
-        "squared-weighted-none": lambda: fastlin.squared_loss(S, S[::-1].copy(), sample_weight=sw,
-                                                              reduction="none"),
+        "svm-ww-squared-weighted": lambda: fastlin.svm_loss(
+            S, y, squared=True, margin=0.5, weight=cw, reduction="none"
+        ),
+        "svm-cs-weighted": lambda: fastlin.svm_loss(
+            S, y, variant="crammer_singer", sample_weight=sw, weight=cw, reduction="sum"
+        ),
+        "squared-weighted-none": lambda: fastlin.squared_loss(
+            S, S[::-1].copy(), sample_weight=sw, reduction="none"
+        ),
         "squared-1d": lambda: fastlin.squared_loss(S[:, 0], S[:, 1]),
         "linear_softmax-soft-smooth": lambda: fastlin.linear_softmax_loss(
-            X, soft, W, b, label_smoothing=0.1, weight=cw, sample_weight=sw, return_dX=True),
+            X, soft, W, b, label_smoothing=0.1, weight=cw, sample_weight=sw, return_dX=True
+        ),
         "linear_softmax-none-ignore": lambda: fastlin.linear_softmax_loss(
-            X, y_ignored, W, reg=0.5, reduction="none", return_dX=True),
+            X, y_ignored, W, reg=0.5, reduction="none", return_dX=True
+        ),
         "linear_svm-cs-squared": lambda: fastlin.linear_svm_loss(
-            X, y, W, b, variant="crammer_singer", squared=True, weight=cw, reduction="sum", reg=0.1),
+            X, y, W, b, variant="crammer_singer", squared=True, weight=cw, reduction="sum", reg=0.1
+        ),
         "linear_svm-ww-squared-none": lambda: fastlin.linear_svm_loss(
-            X, y, W, squared=True, sample_weight=sw, reduction="none", return_dX=True),
+            X, y, W, squared=True, sample_weight=sw, reduction="none", return_dX=True
+        ),
         "linear_squared-weighted": lambda: fastlin.linear_squared_loss(
-            X, S, W, b, sample_weight=sw, reduction="sum", reg=0.2, return_dX=True),
+            X, S, W, b, sample_weight=sw, reduction="sum", reg=0.2, return_dX=True
+        ),
         "linear-nobias-single": lambda: (fastlin.linear(X, W), fastlin.linear(X[3], W, b)),
         "linear_backward-single": lambda: fastlin.linear_backward(S[7], X[7], W),
         "bias_trick": lambda: fastlin.bias_trick(X, W, b),
@@ -130,9 +162,14 @@ def _all_functions(rng, dtype):
 
 def _as_bytes(result):
     # dtype and shape too: equal bytes of a different shape are not the same result.
-    return [r if isinstance(r, float) else
-            (None if r is None else (np.asarray(r).dtype.str, np.shape(r), np.asarray(r).tobytes()))
-            for r in result]
+    return [
+        r
+        if isinstance(r, float)
+        else (
+            None if r is None else (np.asarray(r).dtype.str, np.shape(r), np.asarray(r).tobytes())
+        )
+        for r in result
+    ]
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -144,7 +181,9 @@ def test_results_are_bit_identical_for_every_thread_count(threads, dtype, rng):
         threads(n)
         for name, f in calls.items():
             assert _as_bytes(f()) == serial[name], f"{name} differs with {n} threads"
-            assert _as_bytes(f()) == serial[name], f"{name} differs on a repeated run with {n} threads"
+            assert _as_bytes(f()) == serial[name], (
+                f"{name} differs on a repeated run with {n} threads"
+            )
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -189,13 +228,15 @@ def test_calls_after_the_workers_fell_asleep_match_serial_calls(threads, dtype, 
         for _ in range(10):
             for name, f in calls.items():
                 time.sleep(0.002)
-                assert _as_bytes(f()) == serial[name], f"{name} differs with {n} threads after a pause"
+                assert _as_bytes(f()) == serial[name], (
+                    f"{name} differs with {n} threads after a pause"
+                )
 
 
 def test_set_num_threads_round_trips_and_rejects_bad_values(threads):
     threads(3)
     assert fastlin.get_num_threads() == 3
-    assert _core.blas_num_threads() == 1   # the BLAS runs inside fastlin's own pieces
+    assert _core.blas_num_threads() == 1  # the BLAS runs inside fastlin's own pieces
     with pytest.raises(ValueError, match="^n: "):
         fastlin.set_num_threads(0)
     with pytest.raises(TypeError, match="^n: "):
@@ -204,9 +245,13 @@ def test_set_num_threads_round_trips_and_rejects_bad_values(threads):
 
 
 def _run(code, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in ("FASTLIN_NUM_THREADS", "FASTLIN_CPU")}
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in ("FASTLIN_NUM_THREADS", "FASTLIN_CPU")
+    }
     full_env.update(env)
-    out = subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=full_env, capture_output=True, text=True, check=True
+    )
     return out.stdout.strip(), out.stderr
 
 

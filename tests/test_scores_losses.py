@@ -27,6 +27,7 @@ SIZES_C = [1, 2, 3, 20, 1000]
 # Building cases: (function name, positional arrays, keyword options)
 # --------------------------------------------------------------------------
 
+
 def _scores(rng, N, C, dtype):
     return (3.0 * rng.standard_normal((N, C))).astype(dtype)
 
@@ -37,7 +38,7 @@ def _labels(rng, N, C):
 
 def _soft(rng, N, C, dtype, normalised=True):
     t = rng.uniform(0.0, 1.0, size=(N, C))
-    t[rng.uniform(size=(N, C)) < 0.3] = 0.0   # some exact zeros (0 log 0)
+    t[rng.uniform(size=(N, C)) < 0.3] = 0.0  # some exact zeros (0 log 0)
     if normalised:
         t /= np.maximum(t.sum(axis=1, keepdims=True), 1e-12)
     return t.astype(dtype)
@@ -49,7 +50,7 @@ def _class_weight(rng, N, C):
 
 def _sample_weight(rng, N, C):
     sw = rng.uniform(0.0, 2.0, size=N)
-    sw[::5] = 0.0                             # zero weights count for nothing
+    sw[::5] = 0.0  # zero weights count for nothing
     return sw
 
 
@@ -75,10 +76,11 @@ def _softmax(**opt):
             ii = opt["ignore"]
             if ii != -100:
                 kw["ignore_index"] = ii
-            y = _hit(y, 3, ii)                # rows 0, 3, 6, ... are ignored
+            y = _hit(y, 3, ii)  # rows 0, 3, 6, ... are ignored
         if "ls" in opt:
             kw["label_smoothing"] = opt["ls"]
         return (_scores(rng, N, C, dtype), y), kw
+
     return "softmax_loss", build
 
 
@@ -90,6 +92,7 @@ def _svm(**opt):
         if opt.get("sample_weight"):
             kw["sample_weight"] = _sample_weight(rng, N, C)
         return (_scores(rng, N, C, dtype), _labels(rng, N, C)), kw
+
     return "svm_loss", build
 
 
@@ -100,6 +103,7 @@ def _squared(one_d=False, sample_weight=False):
         T = rng.standard_normal(shape)
         kw = {"sample_weight": _sample_weight(rng, N, K)} if sample_weight else {}
         return (P, T), kw
+
     return "squared_loss", build
 
 
@@ -127,8 +131,9 @@ OPTIONS = {
     "svm-cs": _svm(variant="crammer_singer"),
     "svm-cs-squared": _svm(variant="crammer_singer", squared=True, margin=0.3),
     "svm-cs-all": _svm(variant="crammer_singer", weight=True, sample_weight=True, margin=2.0),
-    "svm-ww-all": _svm(variant="weston_watkins", squared=True, weight=True, sample_weight=True,
-                       margin=1.5),
+    "svm-ww-all": _svm(
+        variant="weston_watkins", squared=True, weight=True, sample_weight=True, margin=1.5
+    ),
     "squared": _squared(),
     "squared-1d": _squared(one_d=True),
     "squared-sample_weight": _squared(sample_weight=True),
@@ -149,11 +154,12 @@ def build_case(name, rng, N, C, dtype):
 def grad_scale(fname, args, kw, reduction="mean"):
     """Size of the terms a gradient entry is computed from (see conftest.atol_for)."""
     if fname == "squared_loss":
-        return 0.0          # p - t: no cancellation
+        return 0.0  # p - t: no cancellation
     sw = kw.get("sample_weight")
     w = kw.get("weight")
-    scale = (1.0 if sw is None or sw.size == 0 else float(np.max(sw))) * \
-            (1.0 if w is None or w.size == 0 else float(np.max(w)))
+    scale = (1.0 if sw is None or sw.size == 0 else float(np.max(sw))) * (
+        1.0 if w is None or w.size == 0 else float(np.max(w))
+    )
     if reduction == "mean":
         denom = _denominator(fname, args, kw)
         scale = scale / denom if denom > 0 else 0.0
@@ -165,13 +171,17 @@ def call(module, fname, args, kw, **extra):
 
 
 def expected_dtype(dtype):
-    return np.dtype(np.float32) if np.dtype(dtype) in (np.float16, np.float32, np.bool_) \
+    return (
+        np.dtype(np.float32)
+        if np.dtype(dtype) in (np.float16, np.float32, np.bool_)
         else np.dtype(np.float64)
+    )
 
 
 # --------------------------------------------------------------------------
 # Compiled against the reference
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("C", SIZES_C)
@@ -205,8 +215,9 @@ def test_matches_reference_with_options(name, shape, dtype, rng):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("name", ["softmax-all", "softmax-soft-all", "svm-ww-all", "svm-cs-all",
-                                  "squared-sample_weight"])
+@pytest.mark.parametrize(
+    "name", ["softmax-all", "softmax-soft-all", "svm-ww-all", "svm-cs-all", "squared-sample_weight"]
+)
 @pytest.mark.parametrize("module", MODULES)
 def test_grad_false_returns_loss_and_none(module, name, reduction, rng):
     fname, args, kw = build_case(name, rng, 9, 4, np.float64)
@@ -258,8 +269,11 @@ def test_plain_softmax_row_does_not_depend_on_its_neighbours(C, dtype, rng):
     loss, G = fastlin.softmax_loss(S, y, reduction="none")
     loss_ign, G_ign = fastlin.softmax_loss(S, y_ignored, reduction="none")
     for i in range(N):
-        alone, G_alone = fastlin.softmax_loss(S[i:i + 1], y[i:i + 1], reduction="none")
-        assert alone.tobytes() == loss[i:i + 1].tobytes() and G_alone.tobytes() == G[i:i + 1].tobytes()
+        alone, G_alone = fastlin.softmax_loss(S[i : i + 1], y[i : i + 1], reduction="none")
+        assert (
+            alone.tobytes() == loss[i : i + 1].tobytes()
+            and G_alone.tobytes() == G[i : i + 1].tobytes()
+        )
         if y_ignored[i] == -100:
             assert loss_ign[i] == 0 and not G_ign[i].any()
         else:
@@ -276,15 +290,15 @@ ROW_PATH_EDGES = [3, 4, 5, 6, 7, 8, 9, 12, 13, 15, 16, 17, 20, 21, 24, 25, 40, 4
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("C", ROW_PATH_EDGES)
 def test_softmax_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
-    N = 37   # groups of 2 to 16 rows and a partial group after them
+    N = 37  # groups of 2 to 16 rows and a partial group after them
     S = _scores(rng, N, C, dtype)
     y = _labels(rng, N, C)
     S[1] = 1e4
-    S[1, ::3] = -1e4                                       # huge logits
-    S[2, rng.permutation(C)[:C // 2]] = -np.inf            # masked classes...
-    S[2, y[2]] = 1.0                                       # ...but not the target
-    S[3] = 2.5                                             # all equal
-    S[4, y[4]] = 1e4                                       # certain: loss 0
+    S[1, ::3] = -1e4  # huge logits
+    S[2, rng.permutation(C)[: C // 2]] = -np.inf  # masked classes...
+    S[2, y[2]] = 1.0  # ...but not the target
+    S[3] = 2.5  # all equal
+    S[4, y[4]] = 1e4  # certain: loss 0
     for reduction in REDUCTIONS:
         want = ref.softmax_loss(S, y, reduction=reduction)
         got = fastlin.softmax_loss(S, y, reduction=reduction)
@@ -297,14 +311,14 @@ def test_softmax_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, r
 @pytest.mark.parametrize("C", ROW_PATH_EDGES)
 def test_crammer_singer_on_the_edges_of_its_row_paths_matches_the_reference(C, dtype, rng):
     N = 37
-    S = rng.integers(-2, 3, size=(N, C)).astype(dtype)     # ties for the maximum
+    S = rng.integers(-2, 3, size=(N, C)).astype(dtype)  # ties for the maximum
     y = _labels(rng, N, C)
     S[1] = -np.inf
-    S[1, y[1]] = 0.0                                        # no other class beats -inf
-    S[2, (y[2] + 1) % C] = np.nan                           # NaN loss, zero gradient
+    S[1, y[1]] = 0.0  # no other class beats -inf
+    S[2, (y[2] + 1) % C] = np.nan  # NaN loss, zero gradient
     S[3] = 1e4
     S[3, ::2] = -1e4
-    S[4, y[4]] = np.inf                                     # the target's own inf
+    S[4, y[4]] = np.inf  # the target's own inf
     for squared in (False, True):
         kw = dict(variant="crammer_singer", squared=squared, reduction="none")
         got = fastlin.svm_loss(S, y, **kw)
@@ -321,12 +335,12 @@ def test_weston_watkins_on_the_edges_of_its_row_paths_matches_the_reference(C, d
     # one: each must match the reference, and a row alone must give the bits
     # it gives among others (a short group repeats its last row).
     N = 37
-    S = rng.integers(-2, 3, size=(N, C)).astype(dtype)     # margins of exactly 0
+    S = rng.integers(-2, 3, size=(N, C)).astype(dtype)  # margins of exactly 0
     y = _labels(rng, N, C)
     S[1] = 1e4
     S[1, ::2] = -1e4
-    S[2, (y[2] + 1) % C] = np.nan                           # NaN loss, no gradient there
-    S[3, y[3]] = 100.0                                      # every margin met
+    S[2, (y[2] + 1) % C] = np.nan  # NaN loss, no gradient there
+    S[3, y[3]] = 100.0  # every margin met
     w = rng.uniform(0.5, 2.0, N)
     cw = rng.uniform(0.5, 2.0, C)
     for squared in (False, True):
@@ -337,10 +351,10 @@ def test_weston_watkins_on_the_edges_of_its_row_paths_matches_the_reference(C, d
             assert_loss_grad_close(got, want, dtype)
             np.testing.assert_array_equal(got[1] != 0, want[1] != 0)
             for i in (0, 3, N - 1):
-                one = {k: (v[i:i + 1] if k == "sample_weight" else v) for k, v in kw.items()}
-                alone = fastlin.svm_loss(S[i:i + 1], y[i:i + 1], **one)
-                assert alone[0].tobytes() == got[0][i:i + 1].tobytes()
-                assert alone[1].tobytes() == got[1][i:i + 1].tobytes()
+                one = {k: (v[i : i + 1] if k == "sample_weight" else v) for k, v in kw.items()}
+                alone = fastlin.svm_loss(S[i : i + 1], y[i : i + 1], **one)
+                assert alone[0].tobytes() == got[0][i : i + 1].tobytes()
+                assert alone[1].tobytes() == got[1][i : i + 1].tobytes()
     assert np.isnan(got[0][2]) and not got[1][3].any()
 
 
@@ -351,19 +365,21 @@ def test_crammer_singer_with_a_gradient_too_large_for_cache_matches_the_referenc
     # reference's, zeros included, for each kind of row.
     C = 1000
     assert N * C * np.dtype(dtype).itemsize >= 12 << 20
-    S = rng.integers(-3, 4, size=(N, C)).astype(dtype)     # ties for the maximum
+    S = rng.integers(-3, 4, size=(N, C)).astype(dtype)  # ties for the maximum
     y = _labels(rng, N, C)
     S[1] = -np.inf
-    S[1, y[1]] = 0.0                                        # no other class beats -inf
-    S[2, (y[2] + 1) % C] = np.nan                           # NaN loss, zero gradient
-    S[3, y[3]] = 100.0                                      # inside the margin: no gradient
-    S[4, C - 1], y[4] = 50.0, 0                             # the maximum in the last vector
-    S[5, 0], y[5] = 50.0, C - 1                             # the maximum first, the target last
+    S[1, y[1]] = 0.0  # no other class beats -inf
+    S[2, (y[2] + 1) % C] = np.nan  # NaN loss, zero gradient
+    S[3, y[3]] = 100.0  # inside the margin: no gradient
+    S[4, C - 1], y[4] = 50.0, 0  # the maximum in the last vector
+    S[5, 0], y[5] = 50.0, C - 1  # the maximum first, the target last
     w = rng.uniform(0.5, 2.0, N)
-    w[::7] = 0.0                                            # zero-weighted rows: entries of +-0
+    w[::7] = 0.0  # zero-weighted rows: entries of +-0
     for squared in (False, True):
         for weights in (None, w):
-            kw = dict(variant="crammer_singer", squared=squared, reduction="none", sample_weight=weights)
+            kw = dict(
+                variant="crammer_singer", squared=squared, reduction="none", sample_weight=weights
+            )
             got = fastlin.svm_loss(S, y, **kw)
             want = ref.svm_loss(S, y, **kw)
             np.testing.assert_array_equal(np.signbit(got[1]), np.signbit(want[1]))
@@ -406,8 +422,9 @@ def test_label_dtypes(name, label_dtype, rng):
     np.testing.assert_array_equal(got[1], want[1])
     assert_loss_grad_close(got, call(ref, fname, (S, yd), kw, reduction="none"), np.float64)
     # A plain list of Python ints works too.
-    np.testing.assert_array_equal(call(fastlin, fname, (S, y.tolist()), kw)[1],
-                                  call(fastlin, fname, (S, y), kw)[1])
+    np.testing.assert_array_equal(
+        call(fastlin, fname, (S, y.tolist()), kw)[1], call(fastlin, fname, (S, y), kw)[1]
+    )
 
 
 @pytest.mark.parametrize("label_dtype", [np.int8, np.int16, np.int32, np.int64])
@@ -422,6 +439,7 @@ def test_ignore_index_with_small_signed_labels(label_dtype, rng):
 # --------------------------------------------------------------------------
 # Memory layouts: strided, Fortran, read-only; inputs are never written
 # --------------------------------------------------------------------------
+
 
 def _relayout(a, layout):
     """``a`` with the same values in another memory layout."""
@@ -446,7 +464,7 @@ def _relayout(a, layout):
         big[:, ::2] = a
         return big[:, ::2]
     if layout == "reversed":
-        return np.ascontiguousarray(a[::-1])[::-1]     # negative strides
+        return np.ascontiguousarray(a[::-1])[::-1]  # negative strides
     raise AssertionError(layout)
 
 
@@ -456,8 +474,17 @@ LAYOUTS = ["fortran", "readonly", "rows_step2", "cols_step2", "reversed"]
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", ["softmax-all", "softmax-soft-all", "svm-ww-all", "svm-cs-all",
-                                  "squared-sample_weight", "squared-1d-sample_weight"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "softmax-all",
+        "softmax-soft-all",
+        "svm-ww-all",
+        "svm-cs-all",
+        "squared-sample_weight",
+        "squared-1d-sample_weight",
+    ],
+)
 def test_any_layout_gives_the_same_result_and_writes_nothing(name, layout, dtype, reduction, rng):
     fname, args, kw = build_case(name, rng, 23, 6, dtype)
     want = call(fastlin, fname, args, kw, reduction=reduction)
@@ -465,8 +492,11 @@ def test_any_layout_gives_the_same_result_and_writes_nothing(name, layout, dtype
     kw2 = {k: _relayout(v, layout) for k, v in kw.items()}
     if layout != "readonly" and args2[0].ndim == 2:
         assert not args2[0].flags.c_contiguous
-    saved = [np.array(a, copy=True) for a in list(args2) + list(kw2.values())
-             if isinstance(a, np.ndarray)]
+    saved = [
+        np.array(a, copy=True)
+        for a in list(args2) + list(kw2.values())
+        if isinstance(a, np.ndarray)
+    ]
     got = call(fastlin, fname, args2, kw2, reduction=reduction)
     # The compiled result does not depend on the layout at all.
     np.testing.assert_array_equal(got[0], want[0])
@@ -492,8 +522,10 @@ def test_gradient_is_a_new_array(module, rng):
 # Dtypes of inputs and outputs
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("in_dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64, np.float16,
-                                      np.bool_])
+
+@pytest.mark.parametrize(
+    "in_dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64, np.float16, np.bool_]
+)
 @pytest.mark.parametrize("name", ["softmax-weight", "svm-ww-all", "squared"])
 def test_non_float_scores_promote(name, in_dtype, rng):
     fname, (S, y), kw = build_case(name, rng, 11, 5, np.float64)
@@ -513,8 +545,7 @@ def test_non_float_scores_promote(name, in_dtype, rng):
         same = call(fastlin, fname, (S_in.astype(out_dtype), y), kw, reduction=reduction)
         np.testing.assert_array_equal(got[0], same[0])
         np.testing.assert_array_equal(got[1], same[1])
-        assert_loss_grad_close(got, call(ref, fname, (S_in, y), kw, reduction=reduction),
-                               out_dtype)
+        assert_loss_grad_close(got, call(ref, fname, (S_in, y), kw, reduction=reduction), out_dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
@@ -546,6 +577,7 @@ def test_reduced_float32_loss_is_accumulated_in_double(module):
 # --------------------------------------------------------------------------
 # Gradients against central finite differences (float64)
 # --------------------------------------------------------------------------
+
 
 def _hinge_safe_scores(rng, N, C, y, margin, variant):
     """Scores whose hinge terms all lie well away from their kinks."""
@@ -588,10 +620,11 @@ def test_gradient_matches_finite_differences(module, name, reduction, rng):
     fname, args, kw = build_case(name, rng, N, C, np.float64)
     S = args[0]
     if fname == "svm_loss":
-        S = _hinge_safe_scores(rng, N, C, args[1], kw.get("margin", 1.0),
-                               kw.get("variant", "weston_watkins"))
+        S = _hinge_safe_scores(
+            rng, N, C, args[1], kw.get("margin", 1.0), kw.get("variant", "weston_watkins")
+        )
     if "sample_weight" in kw:
-        kw["sample_weight"] = kw["sample_weight"] + 0.5   # keep every row in play
+        kw["sample_weight"] = kw["sample_weight"] + 0.5  # keep every row in play
 
     def f(S_):
         return call(module, fname, (S_,) + args[1:], kw, reduction=reduction, grad=False)[0]
@@ -610,7 +643,10 @@ def test_gradient_matches_finite_differences(module, name, reduction, rng):
 # Properties
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["softmax", "softmax-all", "softmax-soft-all", "softmax-ls-weight"])
+
+@pytest.mark.parametrize(
+    "name", ["softmax", "softmax-all", "softmax-soft-all", "softmax-ls-weight"]
+)
 @pytest.mark.parametrize("module", MODULES)
 def test_softmax_unchanged_by_adding_a_constant_to_a_row(module, name, rng):
     fname, (S, y), kw = build_case(name, rng, 40, 9, np.float64)
@@ -622,9 +658,20 @@ def test_softmax_unchanged_by_adding_a_constant_to_a_row(module, name, rng):
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
-@pytest.mark.parametrize("name", ["softmax", "softmax-weight", "softmax-ls", "softmax-all",
-                                  "softmax-soft", "softmax-soft-all", "svm", "svm-ww-all",
-                                  "svm-cs-all"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "softmax",
+        "softmax-weight",
+        "softmax-ls",
+        "softmax-all",
+        "softmax-soft",
+        "softmax-soft-all",
+        "svm",
+        "svm-ww-all",
+        "svm-cs-all",
+    ],
+)
 @pytest.mark.parametrize("module", MODULES)
 def test_gradient_rows_sum_to_zero(module, name, dtype, rng):
     # Softmax: dS_i = p_i * sum_c q_ic - q_i sums to zero for any (weighted,
@@ -694,6 +741,7 @@ def test_sample_weight_scales_rows(module, rng):
 # Extremes
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("module", MODULES)
 def test_huge_logits_are_exact(module, dtype):
@@ -756,8 +804,17 @@ def test_equal_rows_give_log_C(module, dtype, C, value):
     np.testing.assert_allclose(G, want, rtol=tol, atol=tol)
 
 
-NAN_CASES = ["softmax", "softmax-all", "softmax-soft-all", "svm", "svm-ww-all", "svm-cs", "svm-cs-all",
-             "squared", "squared-1d-sample_weight"]
+NAN_CASES = [
+    "softmax",
+    "softmax-all",
+    "softmax-soft-all",
+    "svm",
+    "svm-ww-all",
+    "svm-cs",
+    "svm-cs-all",
+    "squared",
+    "squared-1d-sample_weight",
+]
 
 
 @pytest.mark.parametrize("where", ["target", "other"])
@@ -771,12 +828,15 @@ def test_nan_score_poisons_its_row_only(module, name, dtype, where, rng):
     if "sample_weight" in kw:
         kw["sample_weight"] = kw["sample_weight"] + 0.5
     if fname == "softmax_loss" and y.ndim == 1:
-        y[4] = 1                                 # row 4 is counted
+        y[4] = 1  # row 4 is counted
     if S.ndim == 1:
         S[4] = np.nan
     else:
-        col = int(y[4]) if (where == "target" and y.ndim == 1) else \
-            (0 if y.ndim == 2 or int(y[4]) != 0 else 1)
+        col = (
+            int(y[4])
+            if (where == "target" and y.ndim == 1)
+            else (0 if y.ndim == 2 or int(y[4]) != 0 else 1)
+        )
         S[4, col] = np.nan
     args = (S, y) + args[2:]
     loss, G = call(module, fname, args, kw, reduction="none")
@@ -829,8 +889,11 @@ def test_mean_over_nothing_is_nan_with_zero_gradient(module, case, rng):
 def test_one_class_has_zero_loss(module, rng):
     S = _scores(rng, 5, 1, np.float64)
     y = np.zeros(5, dtype=np.int64)
-    for fname, kw in (("softmax_loss", {}), ("svm_loss", {}),
-                      ("svm_loss", {"variant": "crammer_singer", "squared": True})):
+    for fname, kw in (
+        ("softmax_loss", {}),
+        ("svm_loss", {}),
+        ("svm_loss", {"variant": "crammer_singer", "squared": True}),
+    ):
         loss, G = call(module, fname, (S, y), kw, reduction="none")
         np.testing.assert_array_equal(loss, np.zeros(5))
         np.testing.assert_array_equal(G, np.zeros((5, 1)))
@@ -864,7 +927,7 @@ def test_lecture_svm_example(module):
     y = np.array([0, 1, 2])
     loss, _ = module.svm_loss(S, y, reduction="none")
     np.testing.assert_allclose(loss, [2.9, 0.0, 12.9], rtol=1e-12)
-    assert module.svm_loss(S, y)[0] == pytest.approx(15.8 / 3, rel=1e-12)   # "5.27"
+    assert module.svm_loss(S, y)[0] == pytest.approx(15.8 / 3, rel=1e-12)  # "5.27"
 
 
 def test_atol_helper_scales_with_the_data():

@@ -32,18 +32,20 @@ def _fused_batches(X, y, reg, batch_size):
 
     def batch_loss_grad(rows, W, b, dW_out, db_out):
         Xb, yb = gather(rows)
-        return fastlin.linear_softmax_loss(Xb, yb, W, b, reg=reg, dW_out=dW_out,
-                                           db_out=db_out).loss
+        return fastlin.linear_softmax_loss(Xb, yb, W, b, reg=reg, dW_out=dW_out, db_out=db_out).loss
+
     return batch_loss_grad
 
 
 def _quadratic(center):
     """f(w) = 1/2 ||w - center||^2 whatever the rows: the gradient is w - center."""
+
     def batch_loss_grad(rows, W, b, dW_out, db_out):
         np.subtract(W, center, out=dW_out)
         if db_out is not None:
             db_out[...] = b
         return 0.5 * float(np.sum((W - center) ** 2))
+
     return batch_loss_grad
 
 
@@ -68,10 +70,18 @@ def test_momentum_iterates_match_hand_computation(nesterov, dtype):
     got = []
     state = None
     for _ in range(3):
-        options = SGDOptions(batch_size=4, learning_rate=0.1, momentum=0.9, nesterov=nesterov,
-                             max_epochs=1, tol=None)
-        result = sgd_epochs(_quadratic(np.ones((1, 1), dtype)), 4, W, b, options,
-                            np.random.default_rng(0), state=state)
+        options = SGDOptions(
+            batch_size=4, learning_rate=0.1, momentum=0.9, nesterov=nesterov, max_epochs=1, tol=None
+        )
+        result = sgd_epochs(
+            _quadratic(np.ones((1, 1), dtype)),
+            4,
+            W,
+            b,
+            options,
+            np.random.default_rng(0),
+            state=state,
+        )
         state = result.state
         got.append(float(W[0, 0]))
     rtol = 1e-6 if dtype == np.float32 else 1e-14
@@ -131,40 +141,59 @@ def test_update_rejects_bad_operands():
 # Convergence and determinism
 # --------------------------------------------------------------------------
 
+
 def _optimum(X, y, reg):
     """The minimiser of the mean softmax loss + reg ||W||^2, by SciPy's
     L-BFGS-B on the NumPy reference, in float64."""
     from scipy.optimize import minimize
+
     C, D = 4, X.shape[1]
     X64 = X.astype(np.float64)
 
     def fun(theta):
-        W, b = theta[:C * D].reshape(C, D), theta[C * D:]
+        W, b = theta[: C * D].reshape(C, D), theta[C * D :]
         r = ref.linear_softmax_loss(X64, y, W, b, reg=reg)
         return r.loss, np.concatenate([r.dW.ravel(), r.db])
-    res = minimize(fun, np.zeros(C * D + C), jac=True, method="L-BFGS-B",
-                   options={"maxiter": 2000, "gtol": 1e-12, "ftol": 1e-15})
-    return res.fun, res.x[:C * D].reshape(C, D)
+
+    res = minimize(
+        fun,
+        np.zeros(C * D + C),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 2000, "gtol": 1e-12, "ftol": 1e-15},
+    )
+    return res.fun, res.x[: C * D].reshape(C, D)
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 # Annealed to zero, the cosine schedule ends at the optimum; a schedule that
 # only decays as 1/sqrt(epoch) is still within a few percent after 150 epochs.
-@pytest.mark.parametrize("schedule,nesterov,lr,within", [
-    ("cosine", False, 0.5, 1e-3), ("cosine", True, 0.2, 1e-3), ("invscaling", True, 0.1, 3e-2)])
+@pytest.mark.parametrize(
+    "schedule,nesterov,lr,within",
+    [("cosine", False, 0.5, 1e-3), ("cosine", True, 0.2, 1e-3), ("invscaling", True, 0.1, 3e-2)],
+)
 def test_converges_to_the_lbfgs_optimum(dtype, schedule, nesterov, lr, within, rng):
     X, y = _softmax_problem(rng, dtype)
     reg = 1e-2
     best, W_star = _optimum(X, y, reg)
     W = np.zeros((4, X.shape[1]), dtype)
     b = np.zeros(4, dtype)
-    options = SGDOptions(batch_size=32, learning_rate=lr, lr_schedule=schedule, momentum=0.9,
-                         nesterov=nesterov, max_epochs=150, tol=None)
-    result = sgd_epochs(_fused_batches(X, y, reg, 32), len(y), W, b, options,
-                        np.random.default_rng(3))
+    options = SGDOptions(
+        batch_size=32,
+        learning_rate=lr,
+        lr_schedule=schedule,
+        momentum=0.9,
+        nesterov=nesterov,
+        max_epochs=150,
+        tol=None,
+    )
+    result = sgd_epochs(
+        _fused_batches(X, y, reg, 32), len(y), W, b, options, np.random.default_rng(3)
+    )
     assert result.n_iter == 150 and result.converged
-    final = ref.linear_softmax_loss(X.astype(np.float64), y, W.astype(np.float64),
-                                    b.astype(np.float64), reg=reg).loss
+    final = ref.linear_softmax_loss(
+        X.astype(np.float64), y, W.astype(np.float64), b.astype(np.float64), reg=reg
+    ).loss
     assert best <= final <= best * (1 + within)
     # Strong convexity (2 reg): ||W - W*||^2 <= (f - f*) / reg.
     assert np.sum((W - W_star) ** 2) <= 1.01 * (final - best) / reg + 1e-6
@@ -184,16 +213,23 @@ def test_squared_loss_converges_to_least_squares(dtype, rng):
 
     def batch_loss_grad(rows, W, b, dW_out, db_out):
         Xb, Tb = gather(rows)
-        return fastlin.linear_squared_loss(Xb, Tb, W, b, reg=reg, dW_out=dW_out,
-                                           db_out=db_out).loss
+        return fastlin.linear_squared_loss(Xb, Tb, W, b, reg=reg, dW_out=dW_out, db_out=db_out).loss
+
     W, b = np.zeros((K, D), dtype), np.zeros(K, dtype)
-    options = SGDOptions(batch_size=20, learning_rate=0.1, lr_schedule="cosine", momentum=0.9,
-                         max_epochs=400, tol=None)
+    options = SGDOptions(
+        batch_size=20,
+        learning_rate=0.1,
+        lr_schedule="cosine",
+        momentum=0.9,
+        max_epochs=400,
+        tol=None,
+    )
     sgd_epochs(batch_loss_grad, N, W, b, options, np.random.default_rng(0))
     X64, T64 = X.astype(np.float64), T.astype(np.float64)
     best = ref.linear_squared_loss(X64, T64, W_star, b_star, reg=reg).loss
-    final = ref.linear_squared_loss(X64, T64, W.astype(np.float64), b.astype(np.float64),
-                                    reg=reg).loss
+    final = ref.linear_squared_loss(
+        X64, T64, W.astype(np.float64), b.astype(np.float64), reg=reg
+    ).loss
     assert best <= final <= best * (1 + 1e-6)
     np.testing.assert_allclose(W, W_star, atol=1e-3)
     np.testing.assert_allclose(b, b_star, atol=1e-3)
@@ -205,8 +241,9 @@ def test_same_seed_same_run_other_seed_other_run(rng):
 
     def run(seed):
         W, b = np.zeros((4, X.shape[1]), np.float32), np.zeros(4, np.float32)
-        r = sgd_epochs(_fused_batches(X, y, 1e-3, 16), len(y), W, b, options,
-                       np.random.default_rng(seed))
+        r = sgd_epochs(
+            _fused_batches(X, y, 1e-3, 16), len(y), W, b, options, np.random.default_rng(seed)
+        )
         return W, b, r.loss_curve
 
     W1, b1, c1 = run(5)
@@ -219,23 +256,26 @@ def test_same_seed_same_run_other_seed_other_run(rng):
     # scikit-learn's check_random_state gives a RandomState: as deterministic.
     Wa, Wb = np.zeros((4, X.shape[1]), np.float32), np.zeros((4, X.shape[1]), np.float32)
     for W in (Wa, Wb):
-        sgd_epochs(_fused_batches(X, y, 1e-3, 16), len(y), W, None, options,
-                   np.random.RandomState(5))
+        sgd_epochs(
+            _fused_batches(X, y, 1e-3, 16), len(y), W, None, options, np.random.RandomState(5)
+        )
     np.testing.assert_array_equal(Wa, Wb)
 
 
 def test_epochs_split_across_calls_equal_one_call(rng):
     # partial_fit: the state carries momentum, step count and schedule over.
     X, y = _softmax_problem(rng, np.float64)
-    options = SGDOptions(batch_size=50, learning_rate=0.1, lr_schedule="invscaling",
-                         max_epochs=3, tol=None)
+    options = SGDOptions(
+        batch_size=50, learning_rate=0.1, lr_schedule="invscaling", max_epochs=3, tol=None
+    )
     blg = _fused_batches(X, y, 1e-3, 50)
     W1, b1 = np.zeros((4, X.shape[1])), np.zeros(4)
     one = sgd_epochs(blg, len(y), W1, b1, options, np.random.default_rng(1))
     W2, b2 = np.zeros((4, X.shape[1])), np.zeros(4)
     rng2, state, curve = np.random.default_rng(1), None, []
-    single = SGDOptions(batch_size=50, learning_rate=0.1, lr_schedule="invscaling",
-                        max_epochs=1, tol=None)
+    single = SGDOptions(
+        batch_size=50, learning_rate=0.1, lr_schedule="invscaling", max_epochs=1, tol=None
+    )
     for _ in range(3):
         r = sgd_epochs(blg, len(y), W2, b2, single, rng2, state=state)
         state = r.state
@@ -253,9 +293,16 @@ def test_every_row_once_per_epoch_in_a_new_order():
         seen.append(np.array(rows))
         dW_out[...] = 0.0
         return 0.0
+
     W = np.zeros((1, 1))
-    sgd_epochs(record, 103, W, None, SGDOptions(batch_size=10, max_epochs=2, tol=None),
-               np.random.default_rng(0))
+    sgd_epochs(
+        record,
+        103,
+        W,
+        None,
+        SGDOptions(batch_size=10, max_epochs=2, tol=None),
+        np.random.default_rng(0),
+    )
     assert len(seen) == 22 and len(seen[10]) == 3
     first, second = np.concatenate(seen[:11]), np.concatenate(seen[11:])
     np.testing.assert_array_equal(np.sort(first), np.arange(103))
@@ -278,6 +325,7 @@ def test_batch_gather_equals_fancy_indexing(rng):
 # Stopping
 # --------------------------------------------------------------------------
 
+
 def _flat(rows, W, b, dW_out, db_out):
     dW_out[...] = 0.0
     return 1.0
@@ -285,8 +333,15 @@ def _flat(rows, W, b, dW_out, db_out):
 
 def test_verbose_prints_one_line_per_epoch(capsys):
     W = np.zeros((2, 2))
-    sgd_epochs(_flat, 10, W, None, SGDOptions(batch_size=4, max_epochs=3, tol=None),
-               np.random.default_rng(0), verbose=1)
+    sgd_epochs(
+        _flat,
+        10,
+        W,
+        None,
+        SGDOptions(batch_size=4, max_epochs=3, tol=None),
+        np.random.default_rng(0),
+        verbose=1,
+    )
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and lines[2].startswith("SGD epoch 3: objective 1,")
 
@@ -303,10 +358,12 @@ def test_stops_at_max_epochs_unconverged_and_tol_none_runs_all(rng):
     X, y = _softmax_problem(rng, np.float64)
     for tol, converged in ((1e-12, False), (None, True)):
         W, b = np.zeros((4, X.shape[1])), np.zeros(4)
-        options = SGDOptions(batch_size=30, learning_rate=0.05, max_epochs=4, tol=tol,
-                             n_iter_no_change=5)
-        r = sgd_epochs(_fused_batches(X, y, 0.0, 30), len(y), W, b, options,
-                       np.random.default_rng(0))
+        options = SGDOptions(
+            batch_size=30, learning_rate=0.05, max_epochs=4, tol=tol, n_iter_no_change=5
+        )
+        r = sgd_epochs(
+            _fused_batches(X, y, 0.0, 30), len(y), W, b, options, np.random.default_rng(0)
+        )
         assert r.n_iter == 4 and r.converged is converged
 
 
@@ -317,11 +374,20 @@ def test_early_stopping_watches_the_validation_loss(rng):
     def validation(W, b):
         calls.append(W.copy())
         return 0.5  # never improves: stop after 1 + n_iter_no_change epochs
+
     W, b = np.zeros((4, X.shape[1])), np.zeros(4)
-    options = SGDOptions(batch_size=30, learning_rate=0.05, max_epochs=50, tol=1e-3,
-                         n_iter_no_change=2)
-    r = sgd_epochs(_fused_batches(X, y, 0.0, 30), len(y), W, b, options,
-                   np.random.default_rng(0), validation_loss=validation)
+    options = SGDOptions(
+        batch_size=30, learning_rate=0.05, max_epochs=50, tol=1e-3, n_iter_no_change=2
+    )
+    r = sgd_epochs(
+        _fused_batches(X, y, 0.0, 30),
+        len(y),
+        W,
+        b,
+        options,
+        np.random.default_rng(0),
+        validation_loss=validation,
+    )
     assert r.n_iter == 3 and r.converged and r.validation_curve == [0.5] * 3
     assert len(calls) == 3 and np.array_equal(calls[-1], W)
     # The training loss still fell: it was not what stopped the run.
@@ -330,11 +396,17 @@ def test_early_stopping_watches_the_validation_loss(rng):
 
 def test_adaptive_divides_by_five_until_below_1e_6():
     W = np.zeros((1, 1))
-    options = SGDOptions(batch_size=4, learning_rate=0.1, lr_schedule="adaptive",
-                         max_epochs=100, tol=1e-3, n_iter_no_change=2)
+    options = SGDOptions(
+        batch_size=4,
+        learning_rate=0.1,
+        lr_schedule="adaptive",
+        max_epochs=100,
+        tol=1e-3,
+        n_iter_no_change=2,
+    )
     r = sgd_epochs(_flat, 8, W, None, options, np.random.default_rng(0))
     # 0.1 / 5**7 = 1.28e-6 still runs, 0.1 / 5**8 = 2.6e-7 stops.
-    assert r.state.lr_factor == 5.0 ** 8
+    assert r.state.lr_factor == 5.0**8
     assert r.n_iter == 1 + 8 * 2 and r.converged
 
 
@@ -343,14 +415,20 @@ def test_divergence_raises(rng):
     X = X * 1e150
     W, b = np.zeros((4, X.shape[1])), np.zeros(4)
     with pytest.raises(FloatingPointError, match="step size"):
-        sgd_epochs(_fused_batches(X, y, 0.0, 30), len(y), W, b,
-                   SGDOptions(batch_size=30, learning_rate=1e10, max_epochs=5, tol=None),
-                   np.random.default_rng(0))
+        sgd_epochs(
+            _fused_batches(X, y, 0.0, 30),
+            len(y),
+            W,
+            b,
+            SGDOptions(batch_size=30, learning_rate=1e10, max_epochs=5, tol=None),
+            np.random.default_rng(0),
+        )
 
 
 # --------------------------------------------------------------------------
 # Memory
 # --------------------------------------------------------------------------
+
 
 def test_no_allocation_per_batch():
     """Traced allocations during a run are the buffers made once per call
@@ -383,19 +461,23 @@ def test_no_allocation_per_batch():
 # Bad input
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs,error,words", [
-    ({"batch_size": 0}, ValueError, "^batch_size: "),
-    ({"batch_size": 2.5}, TypeError, "^batch_size: "),
-    ({"learning_rate": 0.0}, ValueError, "^learning_rate: "),
-    ({"learning_rate": math.nan}, ValueError, "^learning_rate: "),
-    ({"learning_rate": "0.1"}, TypeError, "^learning_rate: "),
-    ({"momentum": 1.0}, ValueError, "^momentum: "),
-    ({"lr_schedule": "step"}, ValueError, "^lr_schedule: .*constant"),
-    ({"max_epochs": 0}, ValueError, "^max_epochs: "),
-    ({"tol": -1.0}, ValueError, "^tol: "),
-    ({"tol": None, "lr_schedule": "adaptive"}, ValueError, "^tol: "),
-    ({"n_iter_no_change": 0}, ValueError, "^n_iter_no_change: "),
-])
+
+@pytest.mark.parametrize(
+    "kwargs,error,words",
+    [
+        ({"batch_size": 0}, ValueError, "^batch_size: "),
+        ({"batch_size": 2.5}, TypeError, "^batch_size: "),
+        ({"learning_rate": 0.0}, ValueError, "^learning_rate: "),
+        ({"learning_rate": math.nan}, ValueError, "^learning_rate: "),
+        ({"learning_rate": "0.1"}, TypeError, "^learning_rate: "),
+        ({"momentum": 1.0}, ValueError, "^momentum: "),
+        ({"lr_schedule": "step"}, ValueError, "^lr_schedule: .*constant"),
+        ({"max_epochs": 0}, ValueError, "^max_epochs: "),
+        ({"tol": -1.0}, ValueError, "^tol: "),
+        ({"tol": None, "lr_schedule": "adaptive"}, ValueError, "^tol: "),
+        ({"n_iter_no_change": 0}, ValueError, "^n_iter_no_change: "),
+    ],
+)
 def test_bad_options_name_the_field(kwargs, error, words):
     with pytest.raises(error, match=words):
         SGDOptions(**kwargs)
@@ -416,5 +498,6 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="^n_samples: "):
         sgd_epochs(_flat, 0, W, None, options, gen)
     with pytest.raises(ValueError, match="^state: "):
-        sgd_epochs(_flat, 4, W, None, options, gen,
-                   state=SGDState(velocity_W=np.zeros((5, 5), np.float32)))
+        sgd_epochs(
+            _flat, 4, W, None, options, gen, state=SGDState(velocity_W=np.zeros((5, 5), np.float32))
+        )

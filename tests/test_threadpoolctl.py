@@ -61,7 +61,6 @@ def test_controller_api(threads):
         assert fastlin.get_num_threads() == 2
 
 
-
 def test_capi_pool_follows_the_main_one(threads):
     import fastlin.capi  # noqa: F401  (its own copy of the pool)
 

@@ -43,19 +43,26 @@ def _grad_scale(w, denom):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("module", MODULES)
-def test_softmax_hard_labels_match_cross_entropy(module, dtype, weighted, ignore, label_smoothing,
-                                                 reduction, rng):
+def test_softmax_hard_labels_match_cross_entropy(
+    module, dtype, weighted, ignore, label_smoothing, reduction, rng
+):
     S, y = _data(rng, dtype)
     kw, tkw = {}, {}
     if ignore:
-        y[::4] = 5                                  # a real class, ignored
+        y[::4] = 5  # a real class, ignored
         kw["ignore_index"] = tkw["ignore_index"] = 5
     w = _class_weight(rng) if weighted else None
     if weighted:
         kw["weight"] = w
         tkw["weight"] = torch.from_numpy(w.astype(dtype))
-    want = _torch_loss_grad(F.cross_entropy, S, torch.from_numpy(y), label_smoothing=label_smoothing,
-                            reduction=reduction, **tkw)
+    want = _torch_loss_grad(
+        F.cross_entropy,
+        S,
+        torch.from_numpy(y),
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        **tkw,
+    )
     got = module.softmax_loss(S, y, label_smoothing=label_smoothing, reduction=reduction, **kw)
     keep = y != kw.get("ignore_index", -100)
     denom = float(np.sum((w if weighted else np.ones(C))[y[keep]])) if reduction == "mean" else 1.0
@@ -68,29 +75,38 @@ def test_softmax_hard_labels_match_cross_entropy(module, dtype, weighted, ignore
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("module", MODULES)
-def test_softmax_soft_labels_match_cross_entropy(module, dtype, weighted, label_smoothing, reduction,
-                                                 rng):
+def test_softmax_soft_labels_match_cross_entropy(
+    module, dtype, weighted, label_smoothing, reduction, rng
+):
     S, _ = _data(rng, dtype)
-    t = rng.dirichlet(np.ones(C), size=N)       # strictly positive: PyTorch has no 0 log 0 rule
+    t = rng.dirichlet(np.ones(C), size=N)  # strictly positive: PyTorch has no 0 log 0 rule
     kw, tkw = {}, {}
     w = _class_weight(rng) if weighted else None
     if weighted:
         kw["weight"] = w
         tkw["weight"] = torch.from_numpy(w.astype(dtype))
     t = t.astype(dtype)
-    want = _torch_loss_grad(F.cross_entropy, S, torch.from_numpy(t), label_smoothing=label_smoothing,
-                            reduction=reduction, **tkw)
+    want = _torch_loss_grad(
+        F.cross_entropy,
+        S,
+        torch.from_numpy(t),
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        **tkw,
+    )
     got = module.softmax_loss(S, t, label_smoothing=label_smoothing, reduction=reduction, **kw)
     assert_close(got[0], want[0], dtype, "loss")
-    assert_close(got[1], want[1], dtype, "gradient",
-                 _grad_scale(w, N if reduction == "mean" else 1.0))
+    assert_close(
+        got[1], want[1], dtype, "gradient", _grad_scale(w, N if reduction == "mean" else 1.0)
+    )
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("module", MODULES)
 def test_softmax_extremes_match_cross_entropy(module, dtype):
-    S = np.array([[1e4, -1e4, 0.0], [0.5, -np.inf, 1.5], [2.0, 2.0, 2.0], [-1e4, 1e4, -np.inf]],
-                 dtype=dtype)
+    S = np.array(
+        [[1e4, -1e4, 0.0], [0.5, -np.inf, 1.5], [2.0, 2.0, 2.0], [-1e4, 1e4, -np.inf]], dtype=dtype
+    )
     y = np.array([1, 2, 0, 0])
     want = _torch_loss_grad(F.cross_entropy, S, torch.from_numpy(y), reduction="none")
     got = module.softmax_loss(S, y, reduction="none")
@@ -131,14 +147,16 @@ def test_svm_sum_over_C_matches_multi_margin_loss(module, dtype, p, weighted, ma
     if weighted:
         kw["weight"] = w
         tkw["weight"] = torch.from_numpy(w.astype(dtype))
-    want = _torch_loss_grad(F.multi_margin_loss, S, torch.from_numpy(y), p=p, margin=margin,
-                            reduction="sum", **tkw)
+    want = _torch_loss_grad(
+        F.multi_margin_loss, S, torch.from_numpy(y), p=p, margin=margin, reduction="sum", **tkw
+    )
     loss, G = module.svm_loss(S, y, margin=margin, squared=(p == 2), reduction="sum", **kw)
     assert_close(loss / C, want[0], dtype, "loss")
     assert_close(G / dtype(C), want[1], dtype, "gradient")
     # Per sample too: PyTorch's "none" is each sample's w_y L_i / C.
-    want_rows = _torch_loss_grad(F.multi_margin_loss, S, torch.from_numpy(y), p=p, margin=margin,
-                                 reduction="none", **tkw)
+    want_rows = _torch_loss_grad(
+        F.multi_margin_loss, S, torch.from_numpy(y), p=p, margin=margin, reduction="none", **tkw
+    )
     rows, G_rows = module.svm_loss(S, y, margin=margin, squared=(p == 2), reduction="none", **kw)
     assert_close(rows / dtype(C), want_rows[0], dtype, "per-sample loss")
     assert_close(G_rows / dtype(C), want_rows[1], dtype, "per-sample gradient")

@@ -58,8 +58,11 @@ def test_softmax_float64_is_sklearn_logistic_regression_on_digits(digits, sklear
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=1e-3)
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=0, atol=1e-4)
     # The intercept is unique only up to a common shift of every class.
-    np.testing.assert_allclose(ours.intercept_ - ours.intercept_.mean(),
-                               theirs.intercept_ - theirs.intercept_.mean(), atol=1e-3)
+    np.testing.assert_allclose(
+        ours.intercept_ - ours.intercept_.mean(),
+        theirs.intercept_ - theirs.intercept_.mean(),
+        atol=1e-3,
+    )
     np.testing.assert_array_equal(ours.classes_, theirs.classes_)
 
 
@@ -83,14 +86,22 @@ def test_crammer_singer_matches_linear_svc(dtype=np.float64):
     reg = 1e-2
     with warnings.catch_warnings():  # the kinks: L-BFGS-B may stop at max_iter
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = fl.LinearClassifier("crammer_singer", reg=reg, fit_intercept=False,
-                                   max_iter=1000).fit(X, y)
+        ours = fl.LinearClassifier(
+            "crammer_singer", reg=reg, fit_intercept=False, max_iter=1000
+        ).fit(X, y)
     with single_blas_thread:
-        theirs = LinearSVC(C=1 / (2 * reg * len(y)), multi_class="crammer_singer",
-                           fit_intercept=False, tol=1e-8, max_iter=100_000).fit(X, y)
+        theirs = LinearSVC(
+            C=1 / (2 * reg * len(y)),
+            multi_class="crammer_singer",
+            fit_intercept=False,
+            tol=1e-8,
+            max_iter=100_000,
+        ).fit(X, y)
     options = {"loss": "svm", "variant": "crammer_singer"}
-    f_ours, f_theirs = objective(ours, X, y, reg, **options), objective(theirs, X, y, reg,
-                                                                         **options)
+    f_ours, f_theirs = (
+        objective(ours, X, y, reg, **options),
+        objective(theirs, X, y, reg, **options),
+    )
     # L-BFGS on a kinked objective ends near, not at, the kink it converges to.
     assert f_ours <= f_theirs * (1 + 1e-3)
 
@@ -102,8 +113,13 @@ KINKED_LOSSES = ["svm", "crammer_singer"]
 def blobs(dtype, n_samples=203, n_features=7, centers=5):
     """Overlapping classes (separable ones have a flat objective), standardised
     features (float32's rounding of the gradient grows with their scale)."""
-    X, y = make_blobs(n_samples=n_samples, centers=centers, n_features=n_features,
-                      cluster_std=10.0, random_state=1)
+    X, y = make_blobs(
+        n_samples=n_samples,
+        centers=centers,
+        n_features=n_features,
+        cluster_std=10.0,
+        random_state=1,
+    )
     X = (X - X.mean(0)) / X.std(0)
     return X.astype(dtype), y
 
@@ -124,8 +140,9 @@ def directional_changes(clf, X, y, reg, loss, h, n_directions=20):
     for _ in range(n_directions):
         vW, vb = rng.standard_normal(W0.shape), rng.standard_normal(b0.shape)
         scale = h / np.sqrt((vW**2).sum() + (vb**2).sum())
-        changes.append((f(W0 + scale * vW, b0 + scale * vb) - f0,
-                        f(W0 - scale * vW, b0 - scale * vb) - f0))
+        changes.append(
+            (f(W0 + scale * vW, b0 + scale * vb) - f0, f(W0 - scale * vW, b0 - scale * vb) - f0)
+        )
     return np.array(changes), f0
 
 
@@ -177,18 +194,21 @@ def test_linear_regression_is_ridge(solver, fit_intercept, dtype, weighted):
     T = (X @ rng.standard_normal((D, K)) + 0.3 * rng.standard_normal((N, K)) + 2).astype(dtype)
     sw = rng.uniform(0, 3, N) if weighted else None
     reg = 0.05
-    ours = fl.LinearRegression(reg=reg, fit_intercept=fit_intercept, solver=solver,
-                               tol=1e-10, max_iter=1000).fit(X, T, sample_weight=sw)
+    ours = fl.LinearRegression(
+        reg=reg, fit_intercept=fit_intercept, solver=solver, tol=1e-10, max_iter=1000
+    ).fit(X, T, sample_weight=sw)
     # Ridge minimises sum_i sw_i r_i^2 + alpha ||W||^2: ours times 2 sum(sw).
     alpha = 2 * reg * (N if sw is None else sw.sum())
     theirs = Ridge(alpha=alpha, fit_intercept=fit_intercept, solver="cholesky").fit(
-        X.astype(np.float64), T.astype(np.float64), sample_weight=sw)
+        X.astype(np.float64), T.astype(np.float64), sample_weight=sw
+    )
     atol = 1e-8 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=atol)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=0, atol=atol)
     # One target: coef_ (n_features,) and a float intercept_, as in scikit-learn.
-    one = fl.LinearRegression(reg=reg, fit_intercept=fit_intercept, solver=solver,
-                              tol=1e-10).fit(X, T[:, 0], sample_weight=sw)
+    one = fl.LinearRegression(reg=reg, fit_intercept=fit_intercept, solver=solver, tol=1e-10).fit(
+        X, T[:, 0], sample_weight=sw
+    )
     assert one.coef_.shape == (D,) and isinstance(one.intercept_, float)
     np.testing.assert_allclose(one.predict(X), ours.predict(X)[:, 0], rtol=0, atol=10 * atol)
 

@@ -9,20 +9,18 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from conftest import FLOAT_DTYPES
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 import fastlin as fl
 
-from conftest import FLOAT_DTYPES
-
 LOSSES = ["softmax", "svm", "squared_hinge", "crammer_singer"]
 
 
 def data(dtype, n_samples=1000):
-    X, y = make_blobs(n_samples=n_samples, centers=4, n_features=6, cluster_std=4.0,
-                      random_state=2)
+    X, y = make_blobs(n_samples=n_samples, centers=4, n_features=6, cluster_std=4.0, random_state=2)
     return StandardScaler().fit_transform(X).astype(dtype), y
 
 
@@ -34,16 +32,31 @@ def test_sgd_approaches_the_lbfgs_optimum(loss, dtype):
     with warnings.catch_warnings():  # the hinge's kinks: L-BFGS may stop at max_iter
         warnings.simplefilter("ignore", ConvergenceWarning)
         best = fl.LinearClassifier(loss, reg=reg, max_iter=1000).fit(X, y)
-    sgd = fl.LinearClassifier(loss, reg=reg, solver="sgd", batch_size=32, max_iter=60, tol=None,
-                              lr_schedule="cosine", learning_rate=0.05, random_state=0)
+    sgd = fl.LinearClassifier(
+        loss,
+        reg=reg,
+        solver="sgd",
+        batch_size=32,
+        max_iter=60,
+        tol=None,
+        lr_schedule="cosine",
+        learning_rate=0.05,
+        random_state=0,
+    )
     sgd.fit(X, y)
     assert sgd.coef_.dtype == dtype and sgd.n_iter_ == 60 and len(sgd.loss_curve_) == 60
     fused, options = fl._training.objective.CLASSIFIER_LOSSES[loss]
     X64 = X.astype(np.float64)
 
     def f(clf):
-        return fused(X64, y, clf.coef_.astype(np.float64), clf.intercept_.astype(np.float64),
-                     reg=reg, **options).loss
+        return fused(
+            X64,
+            y,
+            clf.coef_.astype(np.float64),
+            clf.intercept_.astype(np.float64),
+            reg=reg,
+            **options,
+        ).loss
 
     # A cosine-annealed SGD ends within a few percent of the optimum's objective.
     assert f(best) <= f(sgd) <= f(best) * 1.03
@@ -87,8 +100,15 @@ def test_partial_fit_runs_one_epoch_per_call_and_keeps_momentum(dtype):
 
 def test_early_stopping_holds_out_a_validation_fraction():
     X, y = data(np.float64, 600)
-    clf = fl.LinearClassifier(solver="sgd", early_stopping=True, validation_fraction=0.2,
-                              n_iter_no_change=2, tol=1e-3, max_iter=200, random_state=0)
+    clf = fl.LinearClassifier(
+        solver="sgd",
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=2,
+        tol=1e-3,
+        max_iter=200,
+        random_state=0,
+    )
     clf.fit(X, y)
     assert clf.n_iter_ < 200
     assert clf.score(X, y) > 0.6

@@ -33,7 +33,9 @@ def test_exp_within_documented_ulp_over_the_whole_range(variant, dtype):
     grid = np.linspace(lo, 0.0, 2_000_003)
     near_ln2 = np.arange(int(lo / np.log(2)), 1) * np.log(2)
     tiny = -np.logspace(-30, 0, 1001)
-    x = np.concatenate([grid, near_ln2, np.nextafter(near_ln2, 0), tiny, [lo * 0.999999, -0.0]]).astype(dtype)
+    x = np.concatenate(
+        [grid, near_ln2, np.nextafter(near_ln2, 0), tiny, [lo * 0.999999, -0.0]]
+    ).astype(dtype)
     x = x[(x >= lo) & (x <= 0)]
     err = _ulp_error(x, dtype)
     worst = int(np.argmax(err))
@@ -77,14 +79,25 @@ def test_log_within_one_ulp_over_the_positive_normals(variant, dtype):
     near_one = 1.0 + np.linspace(-0.3, 0.5, 200_001)
     powers = np.ldexp(1.0, np.arange(np.log2(info.tiny), np.log2(info.max)).astype(int))
     edges = np.concatenate([powers, powers * np.sqrt(2.0)]).astype(dtype)
-    x = np.concatenate([binades.astype(dtype), sums.astype(dtype), near_one.astype(dtype), edges,
-                        np.nextafter(edges, 0), np.nextafter(edges, np.inf), [info.max]]).astype(dtype)
+    x = np.concatenate(
+        [
+            binades.astype(dtype),
+            sums.astype(dtype),
+            near_one.astype(dtype),
+            edges,
+            np.nextafter(edges, 0),
+            np.nextafter(edges, np.inf),
+            [info.max],
+        ]
+    ).astype(dtype)
     x = x[np.isfinite(x) & (x >= info.tiny)]
     got = _core._log_positive(x).astype(np.longdouble)
     exact = np.log(x.astype(np.longdouble))
     # ulp of the result; log(1) = 0 has no ulp of its own: use that of the
     # smallest nonzero results around it.
-    ulp = np.spacing(np.maximum(np.abs(exact), np.finfo(dtype).eps).astype(dtype)).astype(np.longdouble)
+    ulp = np.spacing(np.maximum(np.abs(exact), np.finfo(dtype).eps).astype(dtype)).astype(
+        np.longdouble
+    )
     err = np.abs(got - exact) / ulp
     worst = int(np.argmax(err))
     assert err[worst] <= 1.0, f"{err[worst]} ulp at x = {x[worst]!r}"

@@ -110,12 +110,14 @@ void pack_classes(const T* W, int64_t C, int64_t D, T* Wp) {
         for (int64_t c0 = 0; c0 < CV; c0 += L) {
             for (int64_t d = 0; d < whole; d += L) {
                 V v[L];
-                for (int64_t k = 0; k < L; ++k) v[k] = c0 + k < Ck ? load<V>(Wk + (c0 + k) * D + d) : V{};
+                for (int64_t k = 0; k < L; ++k)
+                    v[k] = c0 + k < Ck ? load<V>(Wk + (c0 + k) * D + d) : V{};
                 transpose(v);
                 for (int64_t k = 0; k < L; ++k) store(out + (d + k) * CV + c0, v[k]);
             }
             for (int64_t d = whole; d < D; ++d)
-                for (int64_t k = 0; k < L; ++k) out[d * CV + c0 + k] = c0 + k < Ck ? Wk[(c0 + k) * D + d] : T(0);
+                for (int64_t k = 0; k < L; ++k)
+                    out[d * CV + c0 + k] = c0 + k < Ck ? Wk[(c0 + k) * D + d] : T(0);
         }
     }
 }
@@ -124,7 +126,8 @@ void pack_classes(const T* W, int64_t C, int64_t D, T* Wp) {
 // zero for features beyond D: feature panel p of a matrix of n rows in
 // feature panels (the layout of Xp and Wf).
 template <class T>
-inline void copy_rows_into_panel(const T* A, int64_t rows, int64_t D, int64_t p, int64_t n, int64_t i0, T* out) {
+inline void copy_rows_into_panel(const T* A, int64_t rows, int64_t D, int64_t p, int64_t n,
+                                 int64_t i0, T* out) {
     constexpr int64_t P = kPanelWidth<T>;
     const int64_t d0 = p * P, width = std::min(P, D - d0);
     for (int64_t r = 0; r < rows; ++r) {
@@ -152,7 +155,8 @@ inline void pack_feature_panel(const T* X, int64_t D, int64_t p, int64_t n, int6
     constexpr int64_t P = kPanelWidth<T>;
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < kTileVectors; ++v)
-            store(Xp + (p * n + i0 + r) * P + v * kLanes<T>, load<V>(X + r * D + p * P + v * kLanes<T>));
+            store(Xp + (p * n + i0 + r) * P + v * kLanes<T>,
+                  load<V>(X + r * D + p * P + v * kLanes<T>));
 }
 
 // acc[r] += X[r][d] * W[d] for d in [0, d1), X's rows ldx apart, W[d]
@@ -172,7 +176,8 @@ inline void accumulate_scores(const T* X, int64_t ldx, const T* Wp, int64_t d1, 
 
 // S[r][c0 + c] = acc[r][c] + b[c0 + c] for the nc classes of a chunk.
 template <int R, int CV, class T, class V>
-inline void store_scores(const V (&acc)[R][CV], const T* b, int64_t c0, int64_t nc, int64_t C, T* S) {
+inline void store_scores(const V (&acc)[R][CV], const T* b, int64_t c0, int64_t nc, int64_t C,
+                         T* S) {
     constexpr int64_t L = kLanes<T>;
     for (int r = 0; r < R; ++r) {
         T row[CV * L];
@@ -188,8 +193,9 @@ inline void store_scores(const V (&acc)[R][CV], const T* b, int64_t c0, int64_t 
 // force: GCC stopped inlining it once a second chunk existed, and the call
 // cost measurably at C = 20.
 template <int R, int CV, class T>
-__attribute__((always_inline)) inline void scores_tile(const T* X, int64_t D, const T* Wp, const T* b, int64_t nc,
-                                                       int64_t C, T* S, int64_t n, int64_t i0, T* Xp) {
+__attribute__((always_inline)) inline void scores_tile(const T* X, int64_t D, const T* Wp,
+                                                       const T* b, int64_t nc, int64_t C, T* S,
+                                                       int64_t n, int64_t i0, T* Xp) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     V acc[R][CV] = {};
@@ -209,24 +215,29 @@ __attribute__((always_inline)) inline void scores_tile(const T* X, int64_t D, co
 // i0 + R of the block back from its feature panels Xp (contiguous, in L2)
 // instead of from X.
 template <int R, int CV, class T>
-inline void scores_tile_from_panels(const T* Xp, int64_t n, int64_t i0, int64_t D, const T* Wp, const T* b,
-                                    int64_t c0, int64_t C, T* S) {
+inline void scores_tile_from_panels(const T* Xp, int64_t n, int64_t i0, int64_t D, const T* Wp,
+                                    const T* b, int64_t c0, int64_t C, T* S) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     V acc[R][CV] = {};
     for (int64_t p = 0; p < panel_count<T>(D); ++p)
-        accumulate_scores(Xp + (p * n + i0) * P, P, Wp + p * P * CV * L, std::min(P, D - p * P), acc);
+        accumulate_scores(Xp + (p * n + i0) * P, P, Wp + p * P * CV * L, std::min(P, D - p * P),
+                          acc);
     store_scores(acc, b, c0, C - c0, C, S);
 }
 
 template <int CV, class T>
-void scores_and_pack_in(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
+void scores_and_pack_in(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S,
+                        T* Xp) {
     const int64_t nc = std::min(C, kClassChunk<T>);
-    for_each_tile(n, [&](auto R, int64_t i) { scores_tile<R, CV>(X + i * D, D, Wp, b, nc, C, S + i * C, n, i, Xp); });
+    for_each_tile(n, [&](auto R, int64_t i) {
+        scores_tile<R, CV>(X + i * D, D, Wp, b, nc, C, S + i * C, n, i, Xp);
+    });
 }
 
 template <int CV, class T>
-void second_chunk_scores(const T* Xp, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S) {
+void second_chunk_scores(const T* Xp, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C,
+                         T* S) {
     constexpr int64_t c0 = kClassChunk<T>;
     for_each_tile(n, [&](auto R, int64_t i) {
         scores_tile_from_panels<R, CV>(Xp, n, i, D, Wp + c0 * D, b, c0, C, S + i * C);
@@ -239,17 +250,27 @@ void second_chunk_scores(const T* Xp, int64_t n, int64_t D, const T* Wp, const T
 // switches rather than one dispatcher of generic lambdas: through those,
 // GCC inlined less and the tiles ran far slower.
 template <class T>
-void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S, T* Xp) {
+void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S,
+                     T* Xp) {
     switch (class_vectors<T>(std::min(C, kClassChunk<T>))) {
-        case 1: scores_and_pack_in<1>(X, n, D, Wp, b, C, S, Xp); break;
-        case 2: scores_and_pack_in<2>(X, n, D, Wp, b, C, S, Xp); break;
-        default: scores_and_pack_in<kTileVectors>(X, n, D, Wp, b, C, S, Xp); break;
+        case 1:
+            scores_and_pack_in<1>(X, n, D, Wp, b, C, S, Xp);
+            break;
+        case 2:
+            scores_and_pack_in<2>(X, n, D, Wp, b, C, S, Xp);
+            break;
+        default:
+            scores_and_pack_in<kTileVectors>(X, n, D, Wp, b, C, S, Xp);
+            break;
     }
     if (C <= kClassChunk<T>) return;
     switch (class_vectors<T>(C - kClassChunk<T>)) {
-        case 1: return second_chunk_scores<1>(Xp, n, D, Wp, b, C, S);
-        case 2: return second_chunk_scores<2>(Xp, n, D, Wp, b, C, S);
-        default: return second_chunk_scores<kTileVectors>(Xp, n, D, Wp, b, C, S);
+        case 1:
+            return second_chunk_scores<1>(Xp, n, D, Wp, b, C, S);
+        case 2:
+            return second_chunk_scores<2>(Xp, n, D, Wp, b, C, S);
+        default:
+            return second_chunk_scores<kTileVectors>(Xp, n, D, Wp, b, C, S);
     }
 }
 
@@ -272,8 +293,8 @@ inline void store_panel_row(const V (&vectors)[kTileVectors], int64_t width, T* 
 // K classes (K <= kTileRows) of dW over feature panel p: dW[c][d] (+)=
 // sum_i G[i][c] X[i][d], X from its panel (n rows, contiguous).
 template <int K, class T>
-inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T* Xpanel, int64_t D, int64_t d0,
-                          bool first, T* dW) {
+inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T* Xpanel, int64_t D,
+                          int64_t d0, bool first, T* dW) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     // dW is read as store_panel_row writes it, written out here: a helper of
@@ -302,18 +323,22 @@ inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T*
 // dW (C x D) = G^T X_blk, plus dW itself unless `first`; G (n x C), X_blk
 // from the feature panels that scores_and_pack wrote.
 template <class T>
-void add_gradient_product(const T* G, int64_t n, int64_t C, const T* Xp, int64_t D, bool first, T* dW) {
+void add_gradient_product(const T* G, int64_t n, int64_t C, const T* Xp, int64_t D, bool first,
+                          T* dW) {
     constexpr int64_t P = kPanelWidth<T>;
     for (int64_t p = 0; p < panel_count<T>(D); ++p) {
         const T* panel = Xp + p * n * P;
-        for_each_tile(C, [&](auto K, int64_t c) { gradient_tile<K>(G, n, C, c, panel, D, p * P, first, dW); });
+        for_each_tile(C, [&](auto K, int64_t c) {
+            gradient_tile<K>(G, n, C, c, panel, D, p * P, first, dW);
+        });
     }
 }
 
 // R rows (R <= kTileRows) of dX over feature panel p: dX[r][d] =
 // sum_c G[r][c] W[c][d], W from its panel (C rows, contiguous).
 template <int R, class T>
-inline void input_gradient_tile(const T* G, int64_t C, const T* Wpanel, int64_t D, int64_t d0, T* dX) {
+inline void input_gradient_tile(const T* G, int64_t C, const T* Wpanel, int64_t D, int64_t d0,
+                                T* dX) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
     V acc[R][kTileVectors] = {};
@@ -338,7 +363,8 @@ inline void input_gradient_rows(const T* G, int64_t C, const T* Wf, int64_t D, T
 // pack_feature_panels; dX rows written one tile of rows at a time.
 template <class T>
 void input_gradient_product(const T* G, int64_t n, int64_t C, const T* Wf, int64_t D, T* dX) {
-    for_each_tile(n, [&](auto R, int64_t i) { input_gradient_rows<R>(G + i * C, C, Wf, D, dX + i * D); });
+    for_each_tile(
+        n, [&](auto R, int64_t i) { input_gradient_rows<R>(G + i * C, C, Wf, D, dX + i * D); });
 }
 
 }  // namespace fastlin::FASTLIN_ISA

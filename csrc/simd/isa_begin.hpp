@@ -48,8 +48,8 @@
 // AVX-512 F/BW/DQ/VL: Skylake-X and later, Zen 4 (cpu_dispatch.cpp checks the same).
 #if defined(__clang__)
 #if FASTLIN_ISA_LEVEL == 2
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), \
-                             apply_to = function)
+#pragma clang attribute push( \
+    __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), apply_to = function)
 #elif FASTLIN_ISA_LEVEL == 1
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #endif

@@ -60,8 +60,8 @@ inline V labels_in_lanes(const int64_t* y) {
 // kernel(s, y, gscale, g, loss) over a full group of W rows made of the
 // n <= W given (fill_lanes), keeping the n losses; a full group straight.
 template <int W, class T, class Kernel>
-inline void as_full_group(int n, const T* const* s, const int64_t* y, const double* gscale, T* const* g,
-                          double* loss, Kernel&& kernel) {
+inline void as_full_group(int n, const T* const* s, const int64_t* y, const double* gscale,
+                          T* const* g, double* loss, Kernel&& kernel) {
     if (n == W) return kernel(s, y, gscale, g, loss);
     const T* sp[W];
     T* gp[W];

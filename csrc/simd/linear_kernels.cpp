@@ -39,17 +39,19 @@ struct FusedPass {
 // Row groups: each group runs its blocks on one thread into its own dW
 // partial (group 0 straight into dW), then the partials are added in order.
 template <class T, class Loss>
-void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::vector<double>& block_sums,
-                    std::vector<double>& db_acc) {
+void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few,
+                    std::vector<double>& block_sums, std::vector<double>& db_acc) {
     const auto& a = p.a;
     const int64_t C = a.C, D = a.D, blocks = p.blocks(), dw_size = C * D;
     // Work space kept by each thread between calls (scratch.hpp), left
     // uninitialised: each group's first block writes its partial whole.
-    const Scratch<T> partials(ScratchSlot::dw_partials, static_cast<size_t>((groups - 1) * dw_size));
+    const Scratch<T> partials(ScratchSlot::dw_partials,
+                              static_cast<size_t>((groups - 1) * dw_size));
     std::vector<double> db_parts(a.db ? static_cast<size_t>(groups * C) : 0, 0.0);
     // For the hand-written products: W packed, shared by all groups (in
     // panels of features too for dX).
-    const Scratch<T> Wp(ScratchSlot::w_for_scores, few ? static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>) : 0);
+    const Scratch<T> Wp(ScratchSlot::w_for_scores,
+                        few ? static_cast<size_t>(D * class_vectors<T>(C) * kLanes<T>) : 0);
     if (few) pack_classes(a.W, C, D, Wp.get());
     const Scratch<T> Wf(ScratchSlot::w_for_dx,
                         few && a.dX ? static_cast<size_t>(feature_panels_size<T>(C, D)) : 0);
@@ -57,7 +59,8 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
     const int64_t max_rows = std::min(p.rows, a.N);
     parallel_for(groups, [&](int64_t g) {
         const Scratch<T> S(ScratchSlot::scores, static_cast<size_t>(max_rows * C));
-        const Scratch<T> Xp(ScratchSlot::x_panels, few ? static_cast<size_t>(feature_panels_size<T>(max_rows, D)) : 0);
+        const Scratch<T> Xp(ScratchSlot::x_panels,
+                            few ? static_cast<size_t>(feature_panels_size<T>(max_rows, D)) : 0);
         T* dW = g == 0 ? a.dW : partials.get() + (g - 1) * dw_size;
         const int64_t k0 = g * blocks / groups, k1 = (g + 1) * blocks / groups;
         for (int64_t k = k0; k < k1; ++k) {
@@ -72,7 +75,8 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
             if (few) {
                 add_gradient_product(S.get(), n, C, Xp.get(), D, k == k0, dW);
             } else {
-                blas::gemm(true, false, C, D, n, T(1), S.get(), C, Xb, D, k == k0 ? T(0) : T(1), dW, D);
+                blas::gemm(true, false, C, D, n, T(1), S.get(), C, Xb, D, k == k0 ? T(0) : T(1), dW,
+                           D);
             }
             if (a.db) add_column_sums(S.get(), n, C, 0, C, db_parts.data() + g * C);
             if (a.dX && few) {
@@ -84,7 +88,8 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
     });
     if (groups > 1) {
         parallel_for(num_pieces(dw_size, kPieceRows * kPieceCols), [&](int64_t k) {
-            const int64_t e0 = k * kPieceRows * kPieceCols, e1 = std::min(dw_size, e0 + kPieceRows * kPieceCols);
+            const int64_t e0 = k * kPieceRows * kPieceCols,
+                          e1 = std::min(dw_size, e0 + kPieceRows * kPieceCols);
             for (int64_t g = 1; g < groups; ++g) {
                 const T* part = partials.get() + (g - 1) * dw_size;
                 for (int64_t e = e0; e < e1; ++e) a.dW[e] += part[e];
@@ -98,7 +103,8 @@ void run_row_groups(const FusedPass<T, Loss>& p, int64_t groups, bool few, std::
 // Stripes: blocks in order; each product of a block cut into fixed stripes of
 // classes (scores, dW, db) or features (dX), and the loss into row pieces.
 template <class T, class Loss>
-void run_stripes(const FusedPass<T, Loss>& p, std::vector<double>& block_sums, std::vector<double>& db_acc) {
+void run_stripes(const FusedPass<T, Loss>& p, std::vector<double>& block_sums,
+                 std::vector<double>& db_acc) {
     const auto& a = p.a;
     const int64_t C = a.C, D = a.D, blocks = p.blocks();
     // Rows of a block per piece of the loss (one exp per class, C of them).
@@ -106,13 +112,15 @@ void run_stripes(const FusedPass<T, Loss>& p, std::vector<double>& block_sums, s
     const int64_t loss_pieces = num_pieces(p.rows, kLossRows);
     block_sums.assign(static_cast<size_t>(blocks * loss_pieces), 0.0);
     std::vector<T> S(static_cast<size_t>(std::min(p.rows, a.N) * C));
-    const int64_t class_stripes = num_pieces(C, kPieceCols), feature_stripes = num_pieces(D, kPieceCols);
+    const int64_t class_stripes = num_pieces(C, kPieceCols),
+                  feature_stripes = num_pieces(D, kPieceCols);
     for (int64_t k = 0; k < blocks; ++k) {
         const int64_t i0 = p.block_start(k), n = p.block_rows(k);
         const T* Xb = a.X + i0 * D;
         parallel_for(class_stripes, [&](int64_t s) {
             const int64_t c0 = s * kPieceCols, nc = std::min(kPieceCols, C - c0);
-            linear_forward_serial(Xb, a.W + c0 * D, a.b ? a.b + c0 : nullptr, n, D, nc, S.data() + c0, C);
+            linear_forward_serial(Xb, a.W + c0 * D, a.b ? a.b + c0 : nullptr, n, D, nc,
+                                  S.data() + c0, C);
         });
         parallel_for(num_pieces(n, kLossRows), [&](int64_t r) {
             const int64_t r0 = r * kLossRows, nr = std::min(kLossRows, n - r0);
@@ -120,13 +128,15 @@ void run_stripes(const FusedPass<T, Loss>& p, std::vector<double>& block_sums, s
         });
         parallel_for(class_stripes, [&](int64_t s) {
             const int64_t c0 = s * kPieceCols, nc = std::min(kPieceCols, C - c0);
-            blas::gemm(true, false, nc, D, n, T(1), S.data() + c0, C, Xb, D, k == 0 ? T(0) : T(1), a.dW + c0 * D, D);
+            blas::gemm(true, false, nc, D, n, T(1), S.data() + c0, C, Xb, D, k == 0 ? T(0) : T(1),
+                       a.dW + c0 * D, D);
             if (a.db) add_column_sums(S.data(), n, C, c0, c0 + nc, db_acc.data());
         });
         if (a.dX) {
             parallel_for(feature_stripes, [&](int64_t s) {
                 const int64_t d0 = s * kPieceCols, nd = std::min(kPieceCols, D - d0);
-                blas::gemm(false, false, n, nd, C, T(1), S.data(), C, a.W + d0, D, T(0), a.dX + i0 * D + d0, D);
+                blas::gemm(false, false, n, nd, C, T(1), S.data(), C, a.W + d0, D, T(0),
+                           a.dX + i0 * D + d0, D);
             });
         }
     }

@@ -1,5 +1,6 @@
 // The losses on scores, each defined once as a per-row functor over
-// the row functions (softmax_row.hpp, svm_*.hpp, squared_row.hpp), applied by the scores kernels and the fused linear passes.
+// the row functions (softmax_row.hpp, svm_*.hpp, squared_row.hpp), applied by the scores kernels
+// and the fused linear passes.
 //
 // A loss functor has
 //   double denominator(N)      checks the labels (std::invalid_argument on a
@@ -49,7 +50,8 @@ struct SoftmaxHardLoss {
 
     // Up to kRows rows at once, for the plain loss (softmax_rows.hpp).
     static constexpr int kRows = kMaxPlainRows<T>;
-    bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g, double* loss) const {
+    bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g,
+              double* loss) const {
         if (o.weights.class_weight || o.label_smoothing > 0.0) return false;
         // An ignored row runs with label 0, then is cleared: the kernels
         // read the target's score.
@@ -81,7 +83,8 @@ struct SoftmaxSoftLoss {
 
     double denominator(int64_t N) const { return sum_or_count(sample_weight, N); }
     double operator()(int64_t i, const T* s, double gs, T* g) const {
-        return softmax_soft_row(s, C, target + i * C, o.weights.class_weight, o.label_smoothing, gs, g);
+        return softmax_soft_row(s, C, target + i * C, o.weights.class_weight, o.label_smoothing, gs,
+                                g);
     }
 };
 
@@ -95,25 +98,31 @@ struct SvmLoss {
     // scores kernels set it for large outputs.
     bool stream_gradient = false;
 
-    double denominator(int64_t N) const { return check_labels_and_count(y, N, C, o.weights, false, 0); }
+    double denominator(int64_t N) const {
+        return check_labels_and_count(y, N, C, o.weights, false, 0);
+    }
     double operator()(int64_t i, const T* s, double gs, T* g) const {
         if (o.variant == SvmVariant::weston_watkins)
-            return svm_weston_watkins_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g);
-        return svm_crammer_singer_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs, g,
-                                      stream_gradient);
+            return svm_weston_watkins_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared,
+                                          gs, g);
+        return svm_crammer_singer_row(s, C, y[i], o.weights.class_weight, o.margin, o.squared, gs,
+                                      g, stream_gradient);
     }
 
     // Rows in groups, one row per lane (svm_*.hpp), where they fit.
     static constexpr int kRows = kLanes<T>;
-    bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g, double* loss) const {
+    bool rows(int64_t i, int n, const T* const* s, const double* gs, T* const* g,
+              double* loss) const {
         if (C < kLanes<T>) return false;
         if (o.variant == SvmVariant::weston_watkins) {
             if (C > kMaxWestonWatkinsLaneColumns<T>) return false;
-            svm_weston_watkins_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs, g, loss);
+            svm_weston_watkins_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs,
+                                    g, loss);
             return true;
         }
         if (C > kMaxCrammerSingerLaneColumns<T>) return false;
-        svm_crammer_singer_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs, g, loss);
+        svm_crammer_singer_rows(n, s, C, y + i, o.weights.class_weight, o.margin, o.squared, gs, g,
+                                loss);
         return true;
     }
 };

@@ -24,8 +24,8 @@ template <class T, class RowLoss>
 struct has_rows<T, RowLoss, std::void_t<decltype(RowLoss::kRows)>> : std::true_type {};
 
 template <class T, class RowLoss>
-double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G, const double* sample_weight,
-                      double scale, T* row_out, const RowLoss& loss) {
+double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G,
+                      const double* sample_weight, double scale, T* row_out, const RowLoss& loss) {
     double total = 0.0;
     int64_t i = begin;
     // Several rows at once where the loss offers it, until rows() declines

@@ -36,7 +36,9 @@ template <class T>
 inline void ask_ahead(const T* s, const T* g, int64_t c, int64_t ahead) {
     const uintptr_t step = static_cast<uintptr_t>(ahead) * sizeof(T);
     __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(s + c) + step), 0);
-    if (g) __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(g + c) + step), 1);
+    if (g)
+        __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(g + c) + step),
+                           1);
 }
 
 // The next group's rows s[r] and gradient rows g[r] (null: none) of a

@@ -28,8 +28,9 @@ double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
     std::vector<double> block_sums(num_sum_blocks(b.N));
     auto block = [&](int64_t k) {
         const int64_t b0 = k * kRowsPerSumBlock, b1 = std::min(b0 + kRowsPerSumBlock, b.N);
-        block_sums[k] = apply_row_loss(b0, b1, b.C, b.S + b0 * b.C, b.dS ? b.dS + b0 * b.C : nullptr,
-                                       loss.sample_weight, scale, b.row_loss ? b.row_loss + b0 : nullptr, loss);
+        block_sums[k] =
+            apply_row_loss(b0, b1, b.C, b.S + b0 * b.C, b.dS ? b.dS + b0 * b.C : nullptr,
+                           loss.sample_weight, scale, b.row_loss ? b.row_loss + b0 : nullptr, loss);
         // Streamed stores are weakly ordered: fenced before the pool tells
         // the caller that the block is done.
         platform::store_fence();
@@ -63,7 +64,8 @@ struct ScoresRunner {
     template <class T>
     static double run(const ScoresBatch<T>& b, SvmLoss<T> loss, Reduction r) {
         loss.stream_gradient = loss.o.variant == SvmVariant::crammer_singer && b.dS &&
-                               b.N * b.C * int64_t(sizeof(T)) >= kStreamedGradientBytes && can_stream_rows(b.dS, b.C);
+                               b.N * b.C * int64_t(sizeof(T)) >= kStreamedGradientBytes &&
+                               can_stream_rows(b.dS, b.C);
         return run_scores_loss(b, loss, r);
     }
 };

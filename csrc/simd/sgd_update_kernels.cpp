@@ -8,8 +8,8 @@
 namespace fastlin::FASTLIN_ISA {
 
 template <class T>
-void momentum_update(T* __restrict param, T* __restrict velocity, const T* __restrict grad, int64_t n,
-                     const MomentumStep& s) {
+void momentum_update(T* __restrict param, T* __restrict velocity, const T* __restrict grad,
+                     int64_t n, const MomentumStep& s) {
     const T lr = static_cast<T>(s.lr), mu = static_cast<T>(s.momentum);
     if (s.momentum == 0.0) {
         for (int64_t k = 0; k < n; ++k) param[k] -= lr * grad[k];
@@ -29,7 +29,8 @@ void momentum_update(T* __restrict param, T* __restrict velocity, const T* __res
 }
 
 template void momentum_update<float>(float*, float*, const float*, int64_t, const MomentumStep&);
-template void momentum_update<double>(double*, double*, const double*, int64_t, const MomentumStep&);
+template void momentum_update<double>(double*, double*, const double*, int64_t,
+                                      const MomentumStep&);
 
 }  // namespace fastlin::FASTLIN_ISA
 

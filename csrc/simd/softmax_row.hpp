@@ -45,8 +45,8 @@ inline elem_t<V> exp_shifted_sum(const elem_t<V>* s, int64_t n, elem_t<V> m, ele
 
 // sum_c w_c (m - s_c) in double (w = 1 when null), and sum_c w_c.
 template <class V>
-inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const double* w, double& gap,
-                             double& weight_total) {
+inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const double* w,
+                             double& gap, double& weight_total) {
     gap = 0.0;
     if (w) {
         weight_total = 0.0;
@@ -58,7 +58,8 @@ inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const d
     }
     weight_total = static_cast<double>(C);
     V acc{};
-    for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) { acc += select<V>(fresh, m - load<V>(s + c), V{}); });
+    for_each_vector<V>(
+        C, [&](int64_t c, mask_t<V> fresh) { acc += select<V>(fresh, m - load<V>(s + c), V{}); });
     gap = hsum(acc);
 }
 
@@ -66,8 +67,8 @@ inline void weighted_gap_sum(const elem_t<V>* s, int64_t C, elem_t<V> m, const d
 //   (1-eps) * w_y * (-log p_y) + eps/C * sum_c w_c * (-log p_c)
 // -log p_c is computed as (m - s_c) + log(sum), never as log of a rounded p.
 template <class T>
-inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight, double eps,
-                               double gscale, T* g) {
+inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* class_weight,
+                               double eps, double gscale, T* g) {
     if (!class_weight && eps == 0.0) {
         // The plain loss: the code that runs rows in groups, so a row's result
         // does not depend on the rows it ran beside.
@@ -91,7 +92,8 @@ inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* c
         if (eps > 0.0) loss += eps / static_cast<double>(C) * (smooth_gap + weight_total * lse);
         if (g) {
             // d/ds_k = p_k * ((1-eps) w_y + eps/C * sum_c w_c) - (1-eps) w_y [k==y] - eps/C w_k
-            const T p_scale = static_cast<T>(gscale * ((1.0 - eps) * wy + eps / C * weight_total) / sum);
+            const T p_scale =
+                static_cast<T>(gscale * ((1.0 - eps) * wy + eps / C * weight_total) / sum);
             const double spread = gscale * eps / static_cast<double>(C);
             const T uniform_spread = class_weight ? T(0) : static_cast<T>(spread);
             for_each_vector<V>(C, [&](int64_t c, mask_t<V> fresh) {
@@ -111,15 +113,16 @@ inline double softmax_hard_row(const T* s, int64_t C, int64_t y, const double* c
 // A class with t'_c == 0 adds nothing, even where p_c == 0 (0 log 0 = 0), so a
 // masked (-inf) class that is not a target does not poison the row.
 template <class T>
-inline double softmax_soft_row(const T* s, int64_t C, const T* t, const double* class_weight, double eps,
-                               double gscale, T* g) {
+inline double softmax_soft_row(const T* s, int64_t C, const T* t, const double* class_weight,
+                               double eps, double gscale, T* g) {
     return with_row_vector<T>(C, [&](auto v) {
         using V = decltype(v);
         const T m = row_max<V>(s, C);
         const double spread = eps / static_cast<double>(C);
         double target_gap = 0.0, target_mass = 0.0;  // sum_c w_c t'_c (m - s_c), sum_c w_c t'_c
         for (int64_t c = 0; c < C; ++c) {
-            const double wt = (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
+            const double wt =
+                (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
             if (wt != 0.0) target_gap += wt * (static_cast<double>(m) - s[c]);
             target_mass += wt;
         }
@@ -129,7 +132,8 @@ inline double softmax_soft_row(const T* s, int64_t C, const T* t, const double* 
             // d/ds_k = p_k * sum_c w_c t'_c - w_k t'_k
             const T p_scale = static_cast<T>(gscale * target_mass / sum);
             for (int64_t c = 0; c < C; ++c) {
-                const double wt = (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
+                const double wt =
+                    (class_weight ? class_weight[c] : 1.0) * (t[c] * (1.0 - eps) + spread);
                 g[c] = g[c] * p_scale - static_cast<T>(gscale * wt);
             }
         }

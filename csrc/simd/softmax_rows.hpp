@@ -34,8 +34,8 @@ namespace fastlin::FASTLIN_ISA {
 // and pointers may repeat (a row given twice is written twice, alike).
 // Labels must lie in [0, C).
 template <class V>
-inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const int64_t* y, const double* gscale,
-                                  elem_t<V>* const* g, double* loss) {
+inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const int64_t* y,
+                                  const double* gscale, elem_t<V>* const* g, double* loss) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
     V col[kMaxLaneBlocks * W];  // col[j][r] = s[r][j], then exp, then the gradient
@@ -70,7 +70,8 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
         const V label_in_block = label - static_cast<T>(c0);
         V block[W];
         for (int l = 0; l < W; ++l)
-            block[l] = col[c0 + l] * p_scale - select<V>(label_in_block == static_cast<T>(l), gs, V{});
+            block[l] =
+                col[c0 + l] * p_scale - select<V>(label_in_block == static_cast<T>(l), gs, V{});
         transpose(block);
         for (int r = 0; r < W; ++r) store(g[r] + c0, block[r]);
     });
@@ -82,13 +83,14 @@ inline void softmax_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const in
 // the sum and rewritten with the same values. Every load of a row comes
 // before its first store, so g may alias s.
 template <int R, int NV, class V>
-inline void softmax_rows_in_registers(const elem_t<V>* const* s, int64_t C, const int64_t* y, const double* gscale,
-                                      elem_t<V>* const* g, double* loss) {
+inline void softmax_rows_in_registers(const elem_t<V>* const* s, int64_t C, const int64_t* y,
+                                      const double* gscale, elem_t<V>* const* g, double* loss) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
     int64_t offset[NV];
     for (int k = 0; k < NV; ++k) offset[k] = k < NV - 1 ? k * W : C - W;
-    const mask_t<V> fresh_in_last = lane_index<V>() >= splat<V>(static_cast<T>((NV - 1) * W - (C - W)));
+    const mask_t<V> fresh_in_last =
+        lane_index<V>() >= splat<V>(static_cast<T>((NV - 1) * W - (C - W)));
     V e[R][NV];
     double gap[R];
     T sum[R];
@@ -188,19 +190,21 @@ inline constexpr int kMaxPlainRows = kLanes<T>;
 // Rows s[0..n) (1 <= n <= kMaxPlainRows<T>), their labels in [0, C), gradients to
 // g[0..n) (g[0] null: none), losses to loss[0..n).
 template <class T>
-inline void softmax_plain_rows(int n, const T* const* s, int64_t C, const int64_t* y, const double* gscale,
-                               T* const* g, double* loss) {
+inline void softmax_plain_rows(int n, const T* const* s, int64_t C, const int64_t* y,
+                               const double* gscale, T* const* g, double* loss) {
     constexpr int W = kLanes<T>;
     if (C >= W && C <= kMaxLaneColumns<T>) {
-        return as_full_group<W>(n, s, y, gscale, g, loss, [&](auto s_, auto y_, auto gs_, auto g_, auto loss_) {
-            softmax_rows_in_lanes<Vec<T, W>>(s_, C, y_, gs_, g_, loss_);
-        });
+        return as_full_group<W>(n, s, y, gscale, g, loss,
+                                [&](auto s_, auto y_, auto gs_, auto g_, auto loss_) {
+                                    softmax_rows_in_lanes<Vec<T, W>>(s_, C, y_, gs_, g_, loss_);
+                                });
     }
     with_row_vector<T>(C, [&](auto v) {
         using V = decltype(v);
         const int64_t vectors = (C + lanes<V> - 1) / lanes<V>;
         int r = 0;
-        for (; r + 2 <= n; r += 2) softmax_rows_of<2, V>(vectors, s + r, C, y + r, gscale + r, g + r, loss + r);
+        for (; r + 2 <= n; r += 2)
+            softmax_rows_of<2, V>(vectors, s + r, C, y + r, gscale + r, g + r, loss + r);
         if (r < n) softmax_rows_of<1, V>(vectors, s + r, C, y + r, gscale + r, g + r, loss + r);
     });
 }

@@ -30,8 +30,9 @@ namespace fastlin::FASTLIN_ISA {
 // none beats -inf), then finished: the loss, and whether the gradient has
 // its two entries, gc at jmax and -gc at y (all others are zero).
 template <class T>
-inline double svm_crammer_singer_result(T sy, T mx, int64_t jmax, int64_t C, int64_t y, const double* class_weight,
-                                        double margin, bool squared, double gscale, bool& has_gradient, T& gc) {
+inline double svm_crammer_singer_result(T sy, T mx, int64_t jmax, int64_t C, int64_t y,
+                                        const double* class_weight, double margin, bool squared,
+                                        double gscale, bool& has_gradient, T& gc) {
     const T h = hinge(Vec<T, 1>{mx - sy + static_cast<T>(margin)})[0];
     const double wy = class_weight ? class_weight[y] : 1.0;
     has_gradient = h > 0 && jmax < C;  // h > 0 needs a finite or +inf maximum, found at jmax
@@ -42,12 +43,13 @@ inline double svm_crammer_singer_result(T sy, T mx, int64_t jmax, int64_t C, int
 // The result above, with the two entries written into a row g the caller
 // has cleared (g may be s: the search has read all it needs).
 template <class T>
-inline double svm_crammer_singer_finish(T sy, T mx, int64_t jmax, int64_t C, int64_t y, const double* class_weight,
-                                        double margin, bool squared, double gscale, T* g) {
+inline double svm_crammer_singer_finish(T sy, T mx, int64_t jmax, int64_t C, int64_t y,
+                                        const double* class_weight, double margin, bool squared,
+                                        double gscale, T* g) {
     bool has_gradient;
     T gc;
-    const double loss = svm_crammer_singer_result(sy, mx, jmax, C, y, class_weight, margin, squared, gscale,
-                                                  has_gradient, gc);
+    const double loss = svm_crammer_singer_result(sy, mx, jmax, C, y, class_weight, margin, squared,
+                                                  gscale, has_gradient, gc);
     if (g && has_gradient) {
         g[jmax] = gc;
         g[y] = -gc;
@@ -79,7 +81,8 @@ inline void stream_two_entry_row(T* g, int64_t C, int64_t j, T gj, int64_t y, T 
     const I jv = splat<I>(static_cast<elem_t<I>>(j)), yv = splat<I>(static_cast<elem_t<I>>(y));
     for (int64_t c = 0; c < C; c += lanes<V>) {
         const I idx = lane_index<I>() + static_cast<elem_t<I>>(c);
-        stream<V>(g + c, select<V>(idx == jv, splat<V>(gj), select<V>(idx == yv, splat<V>(gy), V{})));
+        stream<V>(g + c,
+                  select<V>(idx == jv, splat<V>(gj), select<V>(idx == yv, splat<V>(gy), V{})));
     }
 }
 
@@ -87,7 +90,8 @@ inline void stream_two_entry_row(T* g, int64_t C, int64_t j, T gj, int64_t y, T 
 // can_stream_rows), for outputs too large to stay in cache.
 template <class T>
 inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const double* class_weight,
-                                     double margin, bool squared, double gscale, T* g, bool stream_gradient = false) {
+                                     double margin, bool squared, double gscale, T* g,
+                                     bool stream_gradient = false) {
     if (C < 2) {
         if (g)
             for (int64_t c = 0; c < C; ++c) g[c] = 0;
@@ -126,10 +130,11 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
     if (g && stream_gradient) {
         bool has_gradient;
         T gc;
-        const double loss = svm_crammer_singer_result(sy, mx, jmax, C, y, class_weight, margin, squared, gscale,
-                                                      has_gradient, gc);
+        const double loss = svm_crammer_singer_result(sy, mx, jmax, C, y, class_weight, margin,
+                                                      squared, gscale, has_gradient, gc);
         // Without a gradient both entries go to C, out of the row: all zeros.
-        stream_two_entry_row(g, C, has_gradient ? jmax : C, gc, has_gradient ? y : C, static_cast<T>(-gc));
+        stream_two_entry_row(g, C, has_gradient ? jmax : C, gc, has_gradient ? y : C,
+                             static_cast<T>(-gc));
         return loss;
     }
     if (g)
@@ -143,8 +148,9 @@ inline double svm_crammer_singer_row(const T* s, int64_t C, int64_t y, const dou
 // row. Columns in the overlap of the last block are seen again, alike.
 // Gives the same sy, mx, jmax as the search of one row.
 template <class V>
-inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_t C, const int64_t* y,
-                                               elem_t<V>* sy, elem_t<V>* mx, int64_t* jmax) {
+inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_t C,
+                                               const int64_t* y, elem_t<V>* sy, elem_t<V>* mx,
+                                               int64_t* jmax) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
     T* const no_gradient[W] = {};  // the gradient's rows ahead measured slower
@@ -185,8 +191,8 @@ inline constexpr int64_t kMaxCrammerSingerLaneColumns =
 // up to kAskEndsRowBytes: searched in lanes, then finished row by row.
 template <class T>
 inline void svm_crammer_singer_rows(int n, const T* const* s, int64_t C, const int64_t* y,
-                                    const double* class_weight, double margin, bool squared, const double* gscale,
-                                    T* const* g, double* loss) {
+                                    const double* class_weight, double margin, bool squared,
+                                    const double* gscale, T* const* g, double* loss) {
     constexpr int W = kLanes<T>;
     const T* sp[W];
     int64_t yp[W], jmax[W];
@@ -199,11 +205,13 @@ inline void svm_crammer_singer_rows(int n, const T* const* s, int64_t C, const i
         // Cleared by whole vectors, the last one overlapping, in a loop of
         // fixed length: a loop over C became a rep stos, which starts slowly
         // (tuning notes: "Rows in lanes").
-        constexpr int max_vectors = (kAskEndsRowBytes / static_cast<int64_t>(sizeof(T)) + W - 1) / W;
+        constexpr int max_vectors =
+            (kAskEndsRowBytes / static_cast<int64_t>(sizeof(T)) + W - 1) / W;
         if (g[r])
             for (int k = 0; k < max_vectors; ++k)
                 if (k * W < C) store(g[r] + std::min<int64_t>(k * W, C - W), V{});
-        loss[r] = svm_crammer_singer_finish(sy[r], mx[r], jmax[r], C, y[r], class_weight, margin, squared, gscale[r], g[r]);
+        loss[r] = svm_crammer_singer_finish(sy[r], mx[r], jmax[r], C, y[r], class_weight, margin,
+                                            squared, gscale[r], g[r]);
     }
 }
 

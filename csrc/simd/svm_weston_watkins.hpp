@@ -58,7 +58,8 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
         // overflows where gw > max / 2, and a row with no active class then
         // got 0 * inf = NaN instead of 0 (float64 did before this too).
         if (g)
-            g[y] = squared ? static_cast<T>(-2.0 * (static_cast<double>(gw) * hsum(active))) : -(gw * hsum(active));
+            g[y] = squared ? static_cast<T>(-2.0 * (static_cast<double>(gw) * hsum(active)))
+                           : -(gw * hsum(active));
         return wy * static_cast<double>(hsum(loss));
     });
 }
@@ -72,8 +73,9 @@ inline double svm_weston_watkins_row(const T* s, int64_t C, int64_t y, const dou
 // row's result does not depend on the rows beside it.
 template <class V>
 inline void svm_weston_watkins_rows_in_lanes(const elem_t<V>* const* s, int64_t C, const int64_t* y,
-                                             const double* class_weight, double margin, bool squared,
-                                             const double* gscale, elem_t<V>* const* g, double* loss) {
+                                             const double* class_weight, double margin,
+                                             bool squared, const double* gscale,
+                                             elem_t<V>* const* g, double* loss) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
     V col[kMaxLaneBlocks * W];  // col[j][r] = s[r][j], then the gradient
@@ -103,11 +105,13 @@ inline void svm_weston_watkins_rows_in_lanes(const elem_t<V>* const* s, int64_t 
     if (!g[0]) return;
     V gy;
     for (int r = 0; r < W; ++r)
-        gy[r] = squared ? static_cast<T>(-2.0 * (static_cast<double>(gw[r]) * active[r])) : -(gw[r] * active[r]);
+        gy[r] = squared ? static_cast<T>(-2.0 * (static_cast<double>(gw[r]) * active[r]))
+                        : -(gw[r] * active[r]);
     for_each_column_block<W>(C, [&](int64_t c0) {
         const V label_in_block = label - static_cast<T>(c0);
         V block[W];
-        for (int l = 0; l < W; ++l) block[l] = select<V>(label_in_block == static_cast<T>(l), gy, col[c0 + l]);
+        for (int l = 0; l < W; ++l)
+            block[l] = select<V>(label_in_block == static_cast<T>(l), gy, col[c0 + l]);
         transpose(block);
         for (int r = 0; r < W; ++r) store(g[r] + c0, block[r]);
     });
@@ -127,12 +131,14 @@ inline constexpr int64_t kMaxWestonWatkinsLaneColumns =
 // kMaxWestonWatkinsLaneColumns<T>, in lanes.
 template <class T>
 inline void svm_weston_watkins_rows(int n, const T* const* s, int64_t C, const int64_t* y,
-                                    const double* class_weight, double margin, bool squared, const double* gscale,
-                                    T* const* g, double* loss) {
+                                    const double* class_weight, double margin, bool squared,
+                                    const double* gscale, T* const* g, double* loss) {
     constexpr int W = kLanes<T>;
-    as_full_group<W>(n, s, y, gscale, g, loss, [&](auto s_, auto y_, auto gs_, auto g_, auto loss_) {
-        svm_weston_watkins_rows_in_lanes<Vec<T, W>>(s_, C, y_, class_weight, margin, squared, gs_, g_, loss_);
-    });
+    as_full_group<W>(n, s, y, gscale, g, loss,
+                     [&](auto s_, auto y_, auto gs_, auto g_, auto loss_) {
+                         svm_weston_watkins_rows_in_lanes<Vec<T, W>>(
+                             s_, C, y_, class_weight, margin, squared, gs_, g_, loss_);
+                     });
 }
 
 }  // namespace fastlin::FASTLIN_ISA

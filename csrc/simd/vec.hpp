@@ -64,11 +64,15 @@ inline void stream(elem_t<V>* p, V v) {
 #if defined(__x86_64__)
     constexpr bool f32 = std::is_same_v<elem_t<V>, float>;
     if constexpr (sizeof(V) == 16) {
-        if constexpr (f32) _mm_stream_ps(p, __builtin_bit_cast(__m128, v));
-        else _mm_stream_pd(p, __builtin_bit_cast(__m128d, v));
+        if constexpr (f32)
+            _mm_stream_ps(p, __builtin_bit_cast(__m128, v));
+        else
+            _mm_stream_pd(p, __builtin_bit_cast(__m128d, v));
     } else if constexpr (sizeof(V) == 32) {
-        if constexpr (f32) _mm256_stream_ps(p, __builtin_bit_cast(__m256, v));
-        else _mm256_stream_pd(p, __builtin_bit_cast(__m256d, v));
+        if constexpr (f32)
+            _mm256_stream_ps(p, __builtin_bit_cast(__m256, v));
+        else
+            _mm256_stream_pd(p, __builtin_bit_cast(__m256d, v));
     } else {
         static_assert(sizeof(V) == 16 || sizeof(V) == 32, "stream: a vector of 16 or 32 bytes");
     }
@@ -93,18 +97,28 @@ inline V vmax(V a, V b) {
 #if defined(__x86_64__)
     constexpr bool f32 = std::is_same_v<T, float>;
     if constexpr (sizeof(V) == 16) {
-        if constexpr (f32) return __builtin_bit_cast(V, _mm_max_ps(__builtin_bit_cast(__m128, a), __builtin_bit_cast(__m128, b)));
-        else return __builtin_bit_cast(V, _mm_max_pd(__builtin_bit_cast(__m128d, a), __builtin_bit_cast(__m128d, b)));
+        if constexpr (f32)
+            return __builtin_bit_cast(
+                V, _mm_max_ps(__builtin_bit_cast(__m128, a), __builtin_bit_cast(__m128, b)));
+        else
+            return __builtin_bit_cast(
+                V, _mm_max_pd(__builtin_bit_cast(__m128d, a), __builtin_bit_cast(__m128d, b)));
     } else if constexpr (sizeof(V) == 32) {
-        if constexpr (f32) return __builtin_bit_cast(V, _mm256_max_ps(__builtin_bit_cast(__m256, a), __builtin_bit_cast(__m256, b)));
-        else return __builtin_bit_cast(V, _mm256_max_pd(__builtin_bit_cast(__m256d, a), __builtin_bit_cast(__m256d, b)));
+        if constexpr (f32)
+            return __builtin_bit_cast(
+                V, _mm256_max_ps(__builtin_bit_cast(__m256, a), __builtin_bit_cast(__m256, b)));
+        else
+            return __builtin_bit_cast(
+                V, _mm256_max_pd(__builtin_bit_cast(__m256d, a), __builtin_bit_cast(__m256d, b)));
     } else if constexpr (sizeof(V) == 64) {
         // The maskz forms with every lane on: GCC 12's _mm512_max_ps warns
         // of its own uninitialized placeholder.
         if constexpr (f32)
-            return __builtin_bit_cast(V, _mm512_maskz_max_ps(0xffff, __builtin_bit_cast(__m512, a), __builtin_bit_cast(__m512, b)));
+            return __builtin_bit_cast(V, _mm512_maskz_max_ps(0xffff, __builtin_bit_cast(__m512, a),
+                                                             __builtin_bit_cast(__m512, b)));
         else
-            return __builtin_bit_cast(V, _mm512_maskz_max_pd(0xff, __builtin_bit_cast(__m512d, a), __builtin_bit_cast(__m512d, b)));
+            return __builtin_bit_cast(V, _mm512_maskz_max_pd(0xff, __builtin_bit_cast(__m512d, a),
+                                                             __builtin_bit_cast(__m512d, b)));
     } else {
         return a > b ? a : b;
     }
@@ -189,7 +203,8 @@ template <class V, int H = lanes<V> / 2>
 inline void transpose(V* v) {
     if constexpr (H >= 1) {
         for (int i = 0; i < lanes<V>; ++i)
-            if (!(i & H)) swap_off_diagonal_blocks<H>(v[i], v[i + H], std::make_index_sequence<lanes<V>>{});
+            if (!(i & H))
+                swap_off_diagonal_blocks<H>(v[i], v[i + H], std::make_index_sequence<lanes<V>>{});
         transpose<V, H / 2>(v);
     }
 }

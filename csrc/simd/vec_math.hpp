@@ -44,11 +44,12 @@ inline V exp_nonpositive(V x) {
     constexpr bool f32 = sizeof(T) == 4;
     using I = Vec<std::conditional_t<f32, int32_t, int64_t>, lanes<V>>;
     const T magic = kIntegerMagic<T>;
-    const V xc = vmax(splat<V>(kExpZeroBelow<T>), x);           // NaN > c is false: NaN passes
+    const V xc = vmax(splat<V>(kExpZeroBelow<T>), x);  // NaN > c is false: NaN passes
     const V t = xc * static_cast<T>(1.4426950408889634) + magic;
     const V n = t - magic;
     constexpr int mant = f32 ? 23 : 52, bias = f32 ? 127 : 1023;
-    const I two_to_n = (__builtin_bit_cast(I, t) - __builtin_bit_cast(I, splat<V>(magic)) + bias) << mant;
+    const I two_to_n = (__builtin_bit_cast(I, t) - __builtin_bit_cast(I, splat<V>(magic)) + bias)
+                       << mant;
     const V r = (xc - n * static_cast<T>(f32 ? 0.693359375 : 6.93145751953125e-1)) -
                 n * static_cast<T>(f32 ? -2.12194440e-4 : 1.42860682030941723212e-6);
     const V r2 = r * r;
@@ -103,9 +104,11 @@ inline V log_positive(V x) {
         const V t2 = z * (0.66666662693f + w * 0.28498786688f);
         r = t1 + t2;
     } else {
-        const V t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
+        const V t1 = w * (3.999999999940941908e-01 +
+                          w * (2.222219843214978396e-01 + w * 1.531383769920937332e-01));
         const V t2 = z * (6.666666666666735130e-01 +
-                          w * (2.857142874366239149e-01 + w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+                          w * (2.857142874366239149e-01 +
+                               w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
         r = t1 + t2;
     }
     // k as a float through the bits of kIntegerMagic + k.

@@ -4,11 +4,24 @@
 (the same API in plain NumPy): only the speed changes.
 """
 
-from ._linear import (bias_trick, least_squares, linear, linear_backward, linear_softmax_loss,
-                      linear_squared_loss, linear_svm_loss)
 from ._errors import LabelError
+from ._linear import (
+    bias_trick,
+    least_squares,
+    linear,
+    linear_backward,
+    linear_softmax_loss,
+    linear_squared_loss,
+    linear_svm_loss,
+)
 from ._lossgrad import LossGrad
-from ._runtime import _warn_if_forced_variant_refused, cpu_variant, get_num_threads, set_num_threads, show_config
+from ._runtime import (
+    _warn_if_forced_variant_refused,
+    cpu_variant,
+    get_num_threads,
+    set_num_threads,
+    show_config,
+)
 from ._scores_losses import softmax_loss, squared_loss, svm_loss
 from ._threadpoolctl import register_with_threadpoolctl as _register_with_threadpoolctl
 from ._version import __version__
@@ -28,14 +41,16 @@ def __getattr__(name):
         except ImportError as error:
             if error.name is None or not error.name.startswith(("sklearn", "scipy")):
                 raise
-            raise ImportError(f"fastlin.{name} needs scikit-learn and SciPy: "
-                              f"pip install 'fastlin[sklearn]'") from error
+            raise ImportError(
+                f"fastlin.{name} needs scikit-learn and SciPy: pip install 'fastlin[sklearn]'"
+            ) from error
         return getattr(_training, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
     return sorted(set(globals()) | set(_ESTIMATORS))
+
 
 __all__ = [
     "LabelError",

@@ -62,8 +62,8 @@ def make_problem(w, dtype, seed=0):
 @dataclass
 class FitOutcome:
     seconds: float
-    steps: str            # "37 it" / "44 ev"
-    objective: float      # in float64 at the final parameters
+    steps: str  # "37 it" / "44 ev"
+    objective: float  # in float64 at the final parameters
     note: str = ""
 
 
@@ -96,9 +96,15 @@ def run_torch(X, y, reg, target):
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     W = torch.zeros((int(y.max()) + 1, X.shape[1]), dtype=Xt.dtype, requires_grad=True)
     b = torch.zeros(W.shape[0], dtype=Xt.dtype, requires_grad=True)
-    optimizer = torch.optim.LBFGS([W, b], lr=1, max_iter=1000, tolerance_grad=1e-9,
-                                  tolerance_change=1e-14, history_size=10,
-                                  line_search_fn="strong_wolfe")
+    optimizer = torch.optim.LBFGS(
+        [W, b],
+        lr=1,
+        max_iter=1000,
+        tolerance_grad=1e-9,
+        tolerance_change=1e-14,
+        history_size=10,
+        line_search_fn="strong_wolfe",
+    )
     evaluations = 0
 
     def closure():
@@ -122,8 +128,9 @@ def run_torch(X, y, reg, target):
 
 def objective64(X64, y, reg, W, b):
     """The softmax objective at ``(W, b)`` in float64 (``X64``: ``X`` in float64)."""
-    return fastlin.linear_softmax_loss(X64, y, np.asarray(W, np.float64),
-                                       np.asarray(b, np.float64), reg=reg).loss
+    return fastlin.linear_softmax_loss(
+        X64, y, np.asarray(W, np.float64), np.asarray(b, np.float64), reg=reg
+    ).loss
 
 
 def run_fit_workload(w, dtype, with_torch):
@@ -145,8 +152,11 @@ def run_fit_workload(w, dtype, with_torch):
         if outcome.objective > target * (1 + REACH_RTOL):
             # Only fastlin's stopping rule is under test; a peer that stops
             # short is reported, and its time is then a lower bound.
-            outcome.note = ("NOT REACHED" if name == "fastlin" else
-                            "stopped above the target (its time is a lower bound)")
+            outcome.note = (
+                "NOT REACHED"
+                if name == "fastlin"
+                else "stopped above the target (its time is a lower bound)"
+            )
     return outcomes
 
 
@@ -172,17 +182,24 @@ def _memory_line(w, dtype):
     import subprocess
     import sys
 
-    code = ("import warnings; warnings.simplefilter('ignore'); from fastlin import _bench_fit; "
-            f"print(_bench_fit.fit_peak_memory({w.name!r}, {dtype!r}))")
+    code = (
+        "import warnings; warnings.simplefilter('ignore'); from fastlin import _bench_fit; "
+        f"print(_bench_fit.fit_peak_memory({w.name!r}, {dtype!r}))"
+    )
     try:
-        peak = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                  check=True).stdout.split()[-1])
+        peak = int(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout.split()[-1]
+        )
     except (subprocess.CalledProcessError, ValueError, IndexError, OSError) as error:
         return f"  fastlin fit peak memory: not measured ({error})"
     n_parameters = w.C * w.D + w.C
     history = 2 * 10 * n_parameters * 8
-    return (f"  fastlin fit peak memory beyond X and y: {peak / 2**20:.1f} MB "
-            f"(L-BFGS-B's history of 10 pairs: {history / 2**20:.1f} MB)")
+    return (
+        f"  fastlin fit peak memory beyond X and y: {peak / 2**20:.1f} MB "
+        f"(L-BFGS-B's history of 10 pairs: {history / 2**20:.1f} MB)"
+    )
 
 
 def _torch_available():
@@ -193,8 +210,10 @@ def _torch_available():
     return True
 
 
-HEADER = (f"{'fit workload':<18} {'dtype':<8} {'sklearn':>16} {'torch LBFGS':>16} "
-          f"{'fastlin':>16} {'sk/fl':>7} {'torch/fl':>8}")
+HEADER = (
+    f"{'fit workload':<18} {'dtype':<8} {'sklearn':>16} {'torch LBFGS':>16} "
+    f"{'fastlin':>16} {'sk/fl':>7} {'torch/fl':>8}"
+)
 
 LEGEND = """\
 fit: time to scikit-learn's objective. sklearn is LogisticRegression(lbfgs,
@@ -228,15 +247,18 @@ def report(quick, dtypes, only=None):
                 continue
             outcomes = run_fit_workload(w, dtype, with_torch)
             fl, sk, th = outcomes["fastlin"], outcomes["sklearn"], outcomes.get("torch")
-            print(f"{w.name:<18} {dtype:<8} {_cell(sk)} {_cell(th)} {_cell(fl)} "
-                  f"{sk.seconds / fl.seconds:6.1f}x "
-                  + (f"{th.seconds / fl.seconds:7.1f}x" if th else f"{'n/a':>8}"), flush=True)
+            print(
+                f"{w.name:<18} {dtype:<8} {_cell(sk)} {_cell(th)} {_cell(fl)} "
+                f"{sk.seconds / fl.seconds:6.1f}x "
+                + (f"{th.seconds / fl.seconds:7.1f}x" if th else f"{'n/a':>8}"),
+                flush=True,
+            )
             gaps = "".join(
                 f"{(o.objective / sk.objective - 1) if o else float('nan'):>+17.1e}"
-                for o in (th, fl))
+                for o in (th, fl)
+            )
             print(f"{'  objective':<27}{sk.objective:>17.10f}{gaps}", flush=True)
-            problems += [f"{w.name} {dtype} {k}: {o.note}" for k, o in outcomes.items()
-                         if o.note]
+            problems += [f"{w.name} {dtype} {k}: {o.note}" for k, o in outcomes.items() if o.note]
             if not quick and dtype == "float32":
                 print(_memory_line(w, dtype), flush=True)
     print("\n" + LEGEND)

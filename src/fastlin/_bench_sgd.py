@@ -30,16 +30,17 @@ from fastlin import _core
 from fastlin._sgd import BatchGather, SGDOptions, sgd_epochs
 
 PROBE = (50_000, 512, 100)  # N, D, C
-ONE_IMAGE = (3072, 20)      # D, C
+ONE_IMAGE = (3072, 20)  # D, C
 BATCH = 256
 MOMENTUM = 0.9
 LEARNING_RATE = 0.01
-REG = 5e-5                  # SGDClassifier's default alpha = 1e-4 is reg = alpha / 2
+REG = 5e-5  # SGDClassifier's default alpha = 1e-4 is reg = alpha / 2
 
 
 @dataclass
 class Run:
     """Seconds per epoch (median over the timed epochs) and held-out accuracy."""
+
     epoch_s: float | None
     accuracy: float | None
     note: str = ""
@@ -65,12 +66,17 @@ def fastlin_run(X, y, Xt, yt, C, epochs, seed=0) -> Run:
 
     def batch_loss_grad(rows, W, b, dW_out, db_out):
         Xb, yb = gather(rows)
-        return fastlin.linear_softmax_loss(Xb, yb, W, b, reg=REG, dW_out=dW_out,
-                                           db_out=db_out).loss
+        return fastlin.linear_softmax_loss(Xb, yb, W, b, reg=REG, dW_out=dW_out, db_out=db_out).loss
 
     rng, state, times = np.random.default_rng(seed), None, []
-    options = SGDOptions(batch_size=BATCH, learning_rate=LEARNING_RATE, lr_schedule="invscaling",
-                         momentum=MOMENTUM, max_epochs=1, tol=None)
+    options = SGDOptions(
+        batch_size=BATCH,
+        learning_rate=LEARNING_RATE,
+        lr_schedule="invscaling",
+        momentum=MOMENTUM,
+        max_epochs=1,
+        tol=None,
+    )
     curve = []
     for _ in range(epochs):
         t0 = time.perf_counter()
@@ -93,8 +99,9 @@ def torch_run(X, y, Xt, yt, C, epochs, seed=0) -> Run:
     torch.nn.init.zeros_(layer.weight)
     torch.nn.init.zeros_(layer.bias)
     # weight_decay also decays the bias; reg is too small for that to matter here.
-    opt = torch.optim.SGD(layer.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM,
-                          weight_decay=2 * REG)
+    opt = torch.optim.SGD(
+        layer.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM, weight_decay=2 * REG
+    )
     gen = torch.Generator().manual_seed(seed)
     times = []
     for epoch in range(epochs):
@@ -103,7 +110,7 @@ def torch_run(X, y, Xt, yt, C, epochs, seed=0) -> Run:
         t0 = time.perf_counter()
         perm = torch.randperm(N, generator=gen)
         for k in range(0, N, BATCH):
-            idx = perm[k:k + BATCH]
+            idx = perm[k : k + BATCH]
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(layer(Xtr[idx]), ytr[idx])
             loss.backward()
@@ -120,8 +127,9 @@ def sklearn_run(X, y, Xt, yt, epochs, seed=0) -> Run:
         from sklearn.linear_model import SGDClassifier
     except ImportError:
         return Run(None, None, "scikit-learn not installed")
-    clf = SGDClassifier(loss="log_loss", alpha=2 * REG, max_iter=epochs, tol=None,
-                        random_state=seed)
+    clf = SGDClassifier(
+        loss="log_loss", alpha=2 * REG, max_iter=epochs, tol=None, random_state=seed
+    )
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -137,6 +145,7 @@ def one_image_step(repeats):
     cache at least seven times (read W for the scores, write dW; read dW, W,
     v and write W, v in the update): 3.5 copies."""
     from .bench import median_time
+
     D, C = ONE_IMAGE
     rng = np.random.default_rng(2)
     Xs = rng.standard_normal((64, 1, D), dtype=np.float32)
@@ -163,9 +172,10 @@ def one_image_step(repeats):
     def copy():
         np.copyto(vW, W)
 
-    times = {name: median_time(fn, repeats)[0] * 1e6
-             for name, fn in (("fused", grad), ("update", just_update), ("step", step),
-                              ("copy", copy))}
+    times = {
+        name: median_time(fn, repeats)[0] * 1e6
+        for name, fn in (("fused", grad), ("update", just_update), ("step", step), ("copy", copy))
+    }
     vW[...] = 0.0
     return times
 
@@ -173,6 +183,7 @@ def one_image_step(repeats):
 def report(limits, quick: bool, repeats: int) -> list:
     """Prints the section; returns the problems to list at the end of the report."""
     from .bench import measure_limits
+
     peak = limits.peak_flops.get(np.float32) or limits.peak_flops.get("float32")
     if peak is None:
         peak = measure_limits((np.float32,), repeats).peak_flops[np.float32]
@@ -180,14 +191,19 @@ def report(limits, quick: bool, repeats: int) -> list:
     epochs = 1 if quick else 3
     limit = 4 * N * D * C / peak
     X, y, Xt, yt = probe_data(N, D, C, n_test=10_000)
-    print(f"\n# sgd: epochs of mini-batch SGD, softmax, probe N={N}, D={D}, C={C} float32, "
-          f"batch {BATCH}, momentum {MOMENTUM}, lr {LEARNING_RATE}/sqrt(1+epoch), "
-          f"reg {REG}; median epoch of {epochs}, test accuracy after {epochs} "
-          f"(10000 held-out rows)", flush=True)
+    print(
+        f"\n# sgd: epochs of mini-batch SGD, softmax, probe N={N}, D={D}, C={C} float32, "
+        f"batch {BATCH}, momentum {MOMENTUM}, lr {LEARNING_RATE}/sqrt(1+epoch), "
+        f"reg {REG}; median epoch of {epochs}, test accuracy after {epochs} "
+        f"(10000 held-out rows)",
+        flush=True,
+    )
     print(f"{'contender':<34} {'epoch':>10} {'x limit':>8} {'vs fastlin':>11} {'accuracy':>9}")
-    runs = {"fastlin sgd_epochs": fastlin_run(X, y, Xt, yt, C, epochs),
-            "PyTorch loop (nn.Linear, SGD)": torch_run(X, y, Xt, yt, C, epochs),
-            "sklearn SGDClassifier(log_loss)": sklearn_run(X, y, Xt, yt, epochs)}
+    runs = {
+        "fastlin sgd_epochs": fastlin_run(X, y, Xt, yt, C, epochs),
+        "PyTorch loop (nn.Linear, SGD)": torch_run(X, y, Xt, yt, C, epochs),
+        "sklearn SGDClassifier(log_loss)": sklearn_run(X, y, Xt, yt, epochs),
+    }
     ours = runs["fastlin sgd_epochs"]
     problems = []
     for name, r in runs.items():
@@ -195,19 +211,29 @@ def report(limits, quick: bool, repeats: int) -> list:
             print(f"{name:<34} {'n/a':>10}   ({r.note})")
             continue
         ratio = r.epoch_s / ours.epoch_s if ours.epoch_s else float("nan")
-        print(f"{name:<34} {r.epoch_s * 1e3:>8.1f}ms {r.epoch_s / limit:>7.2f}x "
-              f"{ratio:>10.1f}x {r.accuracy:>9.4f}", flush=True)
+        print(
+            f"{name:<34} {r.epoch_s * 1e3:>8.1f}ms {r.epoch_s / limit:>7.2f}x "
+            f"{ratio:>10.1f}x {r.accuracy:>9.4f}",
+            flush=True,
+        )
         if r.note:
             problems.append(f"sgd {name}: {r.note}")
     print(f"{'FLOP limit of one full pass':<34} {limit * 1e3:>8.1f}ms")
     for name, r in runs.items():
-        if name != "fastlin sgd_epochs" and r.accuracy is not None \
-                and ours.accuracy < r.accuracy - 0.005:
-            problems.append(f"sgd: fastlin's accuracy {ours.accuracy:.4f} is below "
-                            f"{name}'s {r.accuracy:.4f}")
+        if (
+            name != "fastlin sgd_epochs"
+            and r.accuracy is not None
+            and ours.accuracy < r.accuracy - 0.005
+        ):
+            problems.append(
+                f"sgd: fastlin's accuracy {ours.accuracy:.4f} is below {name}'s {r.accuracy:.4f}"
+            )
     us = one_image_step(repeats)
-    print(f"one image (N=1, D={ONE_IMAGE[0]}, C={ONE_IMAGE[1]}, float32): fused pass into "
-          f"dW_out {us['fused']:.1f} us, momentum update {us['update']:.1f} us, "
-          f"SGD step {us['step']:.1f} us; a copy of W {us['copy']:.1f} us, so the step's "
-          f"traffic alone takes about {3.5 * us['copy']:.1f} us", flush=True)
+    print(
+        f"one image (N=1, D={ONE_IMAGE[0]}, C={ONE_IMAGE[1]}, float32): fused pass into "
+        f"dW_out {us['fused']:.1f} us, momentum update {us['update']:.1f} us, "
+        f"SGD step {us['step']:.1f} us; a copy of W {us['copy']:.1f} us, so the step's "
+        f"traffic alone takes about {3.5 * us['copy']:.1f} us",
+        flush=True,
+    )
     return problems

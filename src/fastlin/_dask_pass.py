@@ -102,6 +102,7 @@ def _one_thread_per_task_in_workers():
 def _in_nanny_worker_process():
     try:
         from distributed import get_worker
+
         get_worker()
     except (ImportError, ValueError):
         return False  # not in a worker
@@ -118,15 +119,28 @@ def chunk_partial(loss, X, y, sample_weight, W, b, offset, *, options, per_row):
     _one_thread_per_task_in_workers()
     want_losses, want_dX = per_row
     try:
-        res = _FUSED[loss](X, y, W, b, reg=0.0, return_dX=want_dX, sample_weight=sample_weight,
-                           reduction="none" if want_losses else "sum", **options)
+        res = _FUSED[loss](
+            X,
+            y,
+            W,
+            b,
+            reg=0.0,
+            return_dX=want_dX,
+            sample_weight=sample_weight,
+            reduction="none" if want_losses else "sum",
+            **options,
+        )
     except (ValueError, TypeError) as exc:
         raise _error_at_global_rows(exc, offset) from None
     total = float(np.sum(res.loss, dtype=np.float64)) if want_losses else res.loss
     rows = (res.loss if want_losses else None, res.dX) if (want_losses or want_dX) else None
-    return Partial(total, weight_count(loss, y, sample_weight, options),
-                   res.dW.astype(np.float64),
-                   None if res.db is None else res.db.astype(np.float64), rows)
+    return Partial(
+        total,
+        weight_count(loss, y, sample_weight, options),
+        res.dW.astype(np.float64),
+        None if res.db is None else res.db.astype(np.float64),
+        rows,
+    )
 
 
 def add_partials(*parts):
@@ -150,7 +164,7 @@ def _tree(dsk, keys, token, split_every=SPLIT_EVERY):
     level = 0
     while len(keys) > 1:
         name = f"fastlin-sum{level}-{token}"
-        groups = [keys[i:i + split_every] for i in range(0, len(keys), split_every)]
+        groups = [keys[i : i + split_every] for i in range(0, len(keys), split_every)]
         for j, group in enumerate(groups):
             dsk[(name, j)] = (add_partials, *group)
         keys = [(name, j) for j in range(len(groups))]
@@ -184,8 +198,15 @@ def evaluate(loss, X, y, sample_weight, W, b, reg, reduction, options, return_dX
     chunk = f"fastlin-chunk-{token}"
     keys = []
     for i, (x_key, y_key) in enumerate(zip(_block_keys(X), _block_keys(y))):
-        dsk[(chunk, i)] = (run, x_key, y_key, None if sw_keys is None else sw_keys[i],
-                           f"fastlin-W-{token}", b_key, offsets[i])
+        dsk[(chunk, i)] = (
+            run,
+            x_key,
+            y_key,
+            None if sw_keys is None else sw_keys[i],
+            f"fastlin-W-{token}",
+            b_key,
+            offsets[i],
+        )
         keys.append((chunk, i))
     root = _tree(dsk, keys, token)
     outputs = [root]

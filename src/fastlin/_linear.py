@@ -54,11 +54,13 @@ def _document(note: str = "") -> Callable[[_Function], _Function]:
     """Gives a function the docstring of the reference function of the same
     name (one definition of the API's documentation), plus a note on how
     fastlin computes it."""
+
     def decorate(fn: _Function) -> _Function:
         doc = getattr(_reference, fn.__name__).__doc__
         if doc:  # None under python -OO
             fn.__doc__ = doc.rstrip() + "\n" + note if note else doc
         return fn
+
     return decorate
 
 
@@ -68,55 +70,117 @@ def linear(X: npt.ArrayLike, W: npt.ArrayLike, b: npt.ArrayLike | None = None) -
 
 
 @_document()
-def linear_backward(dS: npt.ArrayLike, X: npt.ArrayLike,
-                    W: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+def linear_backward(
+    dS: npt.ArrayLike, X: npt.ArrayLike, W: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     return _core.linear_backward(dS, X, W)
 
 
 @_document()
-def bias_trick(X: npt.ArrayLike, W: npt.ArrayLike,
-               b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+def bias_trick(
+    X: npt.ArrayLike, W: npt.ArrayLike, b: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     return _core.bias_trick(X, W, b)
 
 
 @_document(_FUSED_NOTE)
-def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
-                        return_dX: bool = False,
-                        weight: npt.ArrayLike | None = None,
-                        sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
-                        label_smoothing: float = 0.0, reduction: Reduction = "mean",
-        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
-    return LossGrad(*_core.linear_softmax_loss(X, y, W, b, reg, return_dX, weight, sample_weight,
-                                               ignore_index, label_smoothing, reduction,
-                                               dW_out, db_out))
+def linear_softmax_loss(
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    W: npt.ArrayLike,
+    b: npt.ArrayLike | None = None,
+    *,
+    reg: float = 0.0,
+    return_dX: bool = False,
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    dW_out: FloatArray | None = None,
+    db_out: FloatArray | None = None,
+) -> LossGrad:
+    return LossGrad(
+        *_core.linear_softmax_loss(
+            X,
+            y,
+            W,
+            b,
+            reg,
+            return_dX,
+            weight,
+            sample_weight,
+            ignore_index,
+            label_smoothing,
+            reduction,
+            dW_out,
+            db_out,
+        )
+    )
 
 
 @_document(_FUSED_NOTE)
-def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
-                    b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
-                    margin: float = 1.0, squared: bool = False,
-                    variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
-                    sample_weight: npt.ArrayLike | None = None,
-                    reduction: Reduction = "mean",
-        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
-    return LossGrad(*_core.linear_svm_loss(X, y, W, b, reg, return_dX, margin, squared, variant,
-                                           weight, sample_weight, reduction, dW_out, db_out))
+def linear_svm_loss(
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    W: npt.ArrayLike,
+    b: npt.ArrayLike | None = None,
+    *,
+    reg: float = 0.0,
+    return_dX: bool = False,
+    margin: float = 1.0,
+    squared: bool = False,
+    variant: SvmVariant = "weston_watkins",
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    dW_out: FloatArray | None = None,
+    db_out: FloatArray | None = None,
+) -> LossGrad:
+    return LossGrad(
+        *_core.linear_svm_loss(
+            X,
+            y,
+            W,
+            b,
+            reg,
+            return_dX,
+            margin,
+            squared,
+            variant,
+            weight,
+            sample_weight,
+            reduction,
+            dW_out,
+            db_out,
+        )
+    )
 
 
 @_document(_FUSED_NOTE)
-def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
-                        return_dX: bool = False,
-                        sample_weight: npt.ArrayLike | None = None,
-                        reduction: Reduction = "mean",
-        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
-    return LossGrad(*_core.linear_squared_loss(X, T, W, b, reg, return_dX, sample_weight,
-                                               reduction, dW_out, db_out))
+def linear_squared_loss(
+    X: npt.ArrayLike,
+    T: npt.ArrayLike,
+    W: npt.ArrayLike,
+    b: npt.ArrayLike | None = None,
+    *,
+    reg: float = 0.0,
+    return_dX: bool = False,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    dW_out: FloatArray | None = None,
+    db_out: FloatArray | None = None,
+) -> LossGrad:
+    return LossGrad(
+        *_core.linear_squared_loss(
+            X, T, W, b, reg, return_dX, sample_weight, reduction, dW_out, db_out
+        )
+    )
 
 
 @_document(_LEAST_SQUARES_NOTE)
-def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
-                  fit_bias: bool = True) -> tuple[FloatArray, FloatArray | None]:
+def least_squares(
+    X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0, fit_bias: bool = True
+) -> tuple[FloatArray, FloatArray | None]:
     W, b, _method = _core.least_squares(X, T, reg, fit_bias)
     return W, b

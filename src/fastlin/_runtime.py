@@ -48,8 +48,12 @@ def show_config(file: TextIO | None = None) -> None:
 
     out = file or sys.stdout
     print(f"fastlin {__version__}", file=out)
-    print(f"  kernels:  {_core.cpu_variant()} (supported: {', '.join(_core.supported_cpu_variants())})", file=out)
-    print(f"  threads:  {_core.get_num_threads()} (each BLAS call inside: {_core.blas_num_threads()})", file=out)
+    supported = ", ".join(_core.supported_cpu_variants())
+    print(f"  kernels:  {_core.cpu_variant()} (supported: {supported})", file=out)
+    blas_threads = _core.blas_num_threads()
+    print(
+        f"  threads:  {_core.get_num_threads()} (each BLAS call inside: {blas_threads})", file=out
+    )
     print(f"  BLAS:     scipy-openblas32, {_core.blas_config()}", file=out)
 
 
@@ -59,4 +63,6 @@ def _warn_if_forced_variant_refused() -> None:
         warnings.warn(
             f"FASTLIN_CPU={forced!r} is not a variant this CPU can run (supported: "
             f"{', '.join(_core.supported_cpu_variants())}); running {_core.cpu_variant()!r}",
-            RuntimeWarning, stacklevel=3)
+            RuntimeWarning,
+            stacklevel=3,
+        )

@@ -12,10 +12,17 @@ from . import _core
 from ._typing import LossAndGradient, Reduction, SvmVariant, npt
 
 
-def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
-                 sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
-                 label_smoothing: float = 0.0, reduction: Reduction = "mean",
-                 grad: bool = True) -> LossAndGradient:
+def softmax_loss(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    grad: bool = True,
+) -> LossAndGradient:
     """Softmax cross-entropy of scores ``S`` (N, C) and its gradient ``dS``.
 
     ``y`` is either integer labels (N,) in ``[0, C)`` (``ignore_index`` rows add
@@ -33,14 +40,23 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
     for ``reduction="none"`` the per-sample losses (N,); ``dS`` has the shape and
     float dtype of ``S``, or is None when ``grad=False``.
     """
-    return _core.softmax_loss(S, y, weight, sample_weight, ignore_index,
-                              label_smoothing, reduction, grad)
+    return _core.softmax_loss(
+        S, y, weight, sample_weight, ignore_index, label_smoothing, reduction, grad
+    )
 
 
-def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared: bool = False,
-             variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
-             sample_weight: npt.ArrayLike | None = None, reduction: Reduction = "mean",
-             grad: bool = True) -> LossAndGradient:
+def svm_loss(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    margin: float = 1.0,
+    squared: bool = False,
+    variant: SvmVariant = "weston_watkins",
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    grad: bool = True,
+) -> LossAndGradient:
     """Multiclass SVM hinge loss of scores ``S`` (N, C) and its gradient ``dS``.
 
     ``variant="weston_watkins"`` (the lecture's):
@@ -55,12 +71,17 @@ def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared
 
     Returns ``(loss, dS)`` as :func:`softmax_loss` does.
     """
-    return _core.svm_loss(S, y, margin, squared, variant, weight, sample_weight,
-                          reduction, grad)
+    return _core.svm_loss(S, y, margin, squared, variant, weight, sample_weight, reduction, grad)
 
 
-def squared_loss(P: npt.ArrayLike, T: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None,
-                 reduction: Reduction = "mean", grad: bool = True) -> LossAndGradient:
+def squared_loss(
+    P: npt.ArrayLike,
+    T: npt.ArrayLike,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    grad: bool = True,
+) -> LossAndGradient:
     """Squared (linear-regression) loss ``L_i = 1/2 ||p_i - t_i||^2`` and ``dP``.
 
     ``P`` and ``T`` are both (N,) or both (N, K). ``"mean"`` is per sample (not

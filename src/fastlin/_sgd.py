@@ -110,15 +110,18 @@ class SGDOptions:
         if not 0.0 <= mu < 1.0:
             raise ValueError(f"momentum: expected a value in [0, 1), got {mu!r}")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule: expected one of {', '.join(LR_SCHEDULES)}, "
-                             f"got {self.lr_schedule!r}")
+            raise ValueError(
+                f"lr_schedule: expected one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
         if self.tol is not None:
             tol = _check_real("tol", self.tol)
             if not tol >= 0.0:
                 raise ValueError(f"tol: expected a finite value >= 0 or None, got {tol!r}")
         elif self.lr_schedule == "adaptive":
-            raise ValueError("tol: lr_schedule='adaptive' shrinks the step when the objective "
-                             "stalls by tol, so tol cannot be None")
+            raise ValueError(
+                "tol: lr_schedule='adaptive' shrinks the step when the objective "
+                "stalls by tol, so tol cannot be None"
+            )
 
 
 def _check_int(name, value, low):
@@ -204,8 +207,9 @@ class BatchGather:
 
     def __init__(self, batch_size, *arrays):
         self._sources = arrays
-        self._buffers = [None if a is None else np.empty((batch_size,) + a.shape[1:], a.dtype)
-                         for a in arrays]
+        self._buffers = [
+            None if a is None else np.empty((batch_size,) + a.shape[1:], a.dtype) for a in arrays
+        ]
 
     def __call__(self, rows):
         n = len(rows)
@@ -223,8 +227,10 @@ class BatchGather:
 
 def _parameter(name, a):
     if not isinstance(a, np.ndarray) or a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: expected a float32 or float64 numpy.ndarray, "
-                        f"got {getattr(a, 'dtype', type(a))}")
+        raise TypeError(
+            f"{name}: expected a float32 or float64 numpy.ndarray, "
+            f"got {getattr(a, 'dtype', type(a))}"
+        )
     if not a.flags.c_contiguous or not a.flags.writeable:
         raise ValueError(f"{name}: expected a writeable C-contiguous array (updated in place)")
     return a
@@ -249,8 +255,10 @@ def _checked_state(state, W, b, momentum):
         pairs = (("velocity_W", state.velocity_W, W), ("velocity_b", state.velocity_b, b))
         for name, v, p in pairs:
             if p is not None and (v.shape != p.shape or v.dtype != p.dtype):
-                raise ValueError(f"state: its {name} has shape {v.shape} and dtype {v.dtype}, "
-                                 f"the parameter shape {p.shape} and dtype {p.dtype}")
+                raise ValueError(
+                    f"state: its {name} has shape {v.shape} and dtype {v.dtype}, "
+                    f"the parameter shape {p.shape} and dtype {p.dtype}"
+                )
     return state
 
 
@@ -267,9 +275,17 @@ def _learning_rate(options, state, update_in_call, total_updates):
     return lr
 
 
-def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: np.ndarray | None,
-               options: SGDOptions, rng: np.random.Generator, state: SGDState | None = None,
-               validation_loss: Callable | None = None, verbose: int = 0) -> SGDResult:
+def sgd_epochs(
+    batch_loss_grad: Callable,
+    n_samples: int,
+    W: np.ndarray,
+    b: np.ndarray | None,
+    options: SGDOptions,
+    rng: np.random.Generator,
+    state: SGDState | None = None,
+    validation_loss: Callable | None = None,
+    verbose: int = 0,
+) -> SGDResult:
     """Runs epochs of mini-batch SGD with momentum; ``W`` and ``b`` are
     updated in place.
 
@@ -322,8 +338,10 @@ def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: np.n
     if b is not None:
         b = _parameter("b", b)
         if b.dtype != W.dtype or b.shape != W.shape[:1]:
-            raise ValueError(f"b: expected shape ({W.shape[0]},) and dtype {W.dtype} to match W, "
-                             f"got shape {b.shape} and dtype {b.dtype}")
+            raise ValueError(
+                f"b: expected shape ({W.shape[0]},) and dtype {W.dtype} to match W, "
+                f"got shape {b.shape} and dtype {b.dtype}"
+            )
     state = _checked_state(state, W, b, options.momentum)
 
     dW = np.empty_like(W)
@@ -348,7 +366,7 @@ def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: np.n
         total = 0.0
         lr = _learning_rate(options, state, update_in_call, total_updates)
         for k in range(n_batches):
-            rows = order[k * size:(k + 1) * size]
+            rows = order[k * size : (k + 1) * size]
             loss = batch_loss_grad(rows, W, b, dW, db)
             total += float(loss) * len(rows)
             if options.lr_schedule == "cosine":
@@ -365,16 +383,20 @@ def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: np.n
             raise FloatingPointError(
                 f"the objective became {epoch_loss} in epoch {epoch + 1}: the step size "
                 f"(learning_rate={options.learning_rate}) is too large for this data; lower "
-                "it, or scale the features (e.g. sklearn's StandardScaler)")
+                "it, or scale the features (e.g. sklearn's StandardScaler)"
+            )
         watched = epoch_loss
         if validation_loss is not None:
             watched = float(validation_loss(W, b))
             validation_curve.append(watched)
         if verbose:
             shown = "" if validation_loss is None else f", validation {watched:.6g}"
-            print(f"SGD epoch {state.n_epochs}: objective {epoch_loss:.6g}{shown}, "
-                  f"lr {lr:.3g}, {time.perf_counter() - start:.3f} s", file=sys.stdout,
-                  flush=True)
+            print(
+                f"SGD epoch {state.n_epochs}: objective {epoch_loss:.6g}{shown}, "
+                f"lr {lr:.3g}, {time.perf_counter() - start:.3f} s",
+                file=sys.stdout,
+                flush=True,
+            )
         if options.tol is not None and _stalled(options, state, watched):
             if options.lr_schedule == "adaptive":
                 state.lr_factor *= _ADAPTIVE_DIVISOR
@@ -383,8 +405,9 @@ def sgd_epochs(batch_loss_grad: Callable, n_samples: int, W: np.ndarray, b: np.n
                     continue
             converged = True
             break
-    return SGDResult(len(loss_curve), loss_curve, converged or options.tol is None, state,
-                     validation_curve)
+    return SGDResult(
+        len(loss_curve), loss_curve, converged or options.tol is None, state, validation_curve
+    )
 
 
 def _stalled(options, state, loss):

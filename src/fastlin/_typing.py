@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional, Tuple, Union
+from typing import Any, Literal, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +12,7 @@ FloatArray = npt.NDArray[np.floating[Any]]
 # A reduced loss is a Python float; reduction="none" gives the per-sample losses.
 Loss = Union[float, FloatArray]
 # (loss, gradient of the scores), the gradient None when grad=False.
-LossAndGradient = Tuple[Loss, Optional[FloatArray]]
+LossAndGradient = tuple[Loss, Optional[FloatArray]]
 
 Reduction = Literal["mean", "sum", "none"]
 SvmVariant = Literal["weston_watkins", "crammer_singer"]

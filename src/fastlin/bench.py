@@ -53,17 +53,17 @@ import numpy as np
 import fastlin
 import fastlin.reference as reference
 
-
 # --------------------------------------------------------------------------
 # Workloads
 # --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Workload:
     """One standard workload. ``D == 0`` means a scores loss (no linear layer)."""
 
     name: str
-    loss: str            # "softmax", "svm_ww", "svm_cs" or "squared"
+    loss: str  # "softmax", "svm_ww", "svm_cs" or "squared"
     N: int
     C: int
     D: int = 0
@@ -87,11 +87,16 @@ def _linear(loss, tag, N, D, C, heavy=False):
 
 
 WORKLOADS = [
-    *(_scores(loss, N, C) for N, C in ((200_000, 20), (20_000, 1000))
-      for loss in ("softmax", "svm_ww", "svm_cs")),
-    *(_linear(loss, tag, N, 3072, 20)
-      for tag, N in (("tinyplaces", 20_000), ("one_image", 1), ("batch256", 256))
-      for loss in ("softmax", "svm", "squared")),
+    *(
+        _scores(loss, N, C)
+        for N, C in ((200_000, 20), (20_000, 1000))
+        for loss in ("softmax", "svm_ww", "svm_cs")
+    ),
+    *(
+        _linear(loss, tag, N, 3072, 20)
+        for tag, N in (("tinyplaces", 20_000), ("one_image", 1), ("batch256", 256))
+        for loss in ("softmax", "svm", "squared")
+    ),
     _linear("softmax", "vocab", 4096, 1024, 32_000, heavy=True),
 ]
 WORKLOADS_BY_NAME = {w.name: w for w in WORKLOADS}
@@ -140,6 +145,7 @@ def _layer(N, D, C, dtype, seed):
 # reference's convention (dS for scores losses, dW for linear losses).
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class Contender:
     name: str
@@ -159,8 +165,9 @@ def api_contender(module, label: str, w: Workload, inp: Inputs) -> Optional[Cont
         return None
     kw = _api_options(w)
     if w.linear:
-        return Contender(label, lambda: fn(inp.X, inp.target, inp.W, inp.b, **kw),
-                         lambda r: (float(r[0]), r[1]))
+        return Contender(
+            label, lambda: fn(inp.X, inp.target, inp.W, inp.b, **kw), lambda r: (float(r[0]), r[1])
+        )
     return Contender(label, lambda: fn(inp.S, inp.target, **kw), lambda r: (float(r[0]), r[1]))
 
 
@@ -193,8 +200,9 @@ def torch_contender(w: Workload, inp: Inputs, chunked: bool = False) -> Optional
     if torch is None or not torch_has_peer(w, chunked):
         return None
     F = torch.nn.functional
-    if chunked and not (hasattr(F, "linear_cross_entropy")
-                        and hasattr(torch.nn, "LinearCrossEntropyOptions")):
+    if chunked and not (
+        hasattr(F, "linear_cross_entropy") and hasattr(torch.nn, "LinearCrossEntropyOptions")
+    ):
         return None
     scale = w.C if w.loss.startswith("svm") else 1.0
     target = torch.from_numpy(inp.target)
@@ -215,6 +223,7 @@ def torch_contender(w: Workload, inp: Inputs, chunked: bool = False) -> Optional
             def forward():
                 return F.linear_cross_entropy(X, W, target, linear_bias=b, options=options)
         else:
+
             def forward():
                 return losses[w.loss](F.linear(X, W, b), target)
     else:
@@ -240,10 +249,12 @@ def torch_contender(w: Workload, inp: Inputs, chunked: bool = False) -> Optional
 
 def contenders(w: Workload, inp: Inputs) -> list:
     """[(label, Contender or None)] in report order; None means "n/a"."""
-    return [("fastlin", api_contender(fastlin, "fastlin", w, inp)),
-            ("reference", api_contender(reference, "reference", w, inp)),
-            ("torch", torch_contender(w, inp)),
-            ("torch chunked", torch_contender(w, inp, chunked=True))]
+    return [
+        ("fastlin", api_contender(fastlin, "fastlin", w, inp)),
+        ("reference", api_contender(reference, "reference", w, inp)),
+        ("torch", torch_contender(w, inp)),
+        ("torch chunked", torch_contender(w, inp, chunked=True)),
+    ]
 
 
 def mismatch(got: tuple, want: tuple, dtype) -> Optional[str]:
@@ -270,8 +281,15 @@ def mismatch(got: tuple, want: tuple, dtype) -> Optional[str]:
 # Timing and limits
 # --------------------------------------------------------------------------
 
-def median_time(fn, repeats: int, budget_s: float = math.inf, min_repeat_s: float = 2e-3,
-                best: bool = False, warmup_s: float = 0.05):
+
+def median_time(
+    fn,
+    repeats: int,
+    budget_s: float = math.inf,
+    min_repeat_s: float = 2e-3,
+    best: bool = False,
+    warmup_s: float = 0.05,
+):
     """(median seconds per call, result of the first call); the fastest repeat if ``best``.
 
     The first call's result is returned for checking. Calls go on untimed
@@ -305,7 +323,7 @@ def median_time(fn, repeats: int, budget_s: float = math.inf, min_repeat_s: floa
 @dataclass
 class Limits:
     copy_bandwidth: float  # bytes/s, np.copyto on a 256 MB array, read + write
-    peak_flops: dict       # dtype name -> flop/s of a 3072^3 matrix product
+    peak_flops: dict  # dtype name -> flop/s of a 3072^3 matrix product
 
 
 def measure_limits(dtypes, repeats: int) -> Limits:
@@ -345,10 +363,11 @@ def limit_seconds(w: Workload, dtype, limits: Limits) -> float:
 # One workload in this process, or (vocabulary head) each contender in a child
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     seconds: Optional[float] = None
-    status: str = ""           # "" when timed and checked; else n/a, WRONG, error
+    status: str = ""  # "" when timed and checked; else n/a, WRONG, error
     peak_bytes: Optional[int] = None
     note: str = ""
 
@@ -425,15 +444,29 @@ def _child(label: str, name: str, dtype: str, repeats: int) -> dict:
     loss, grad = c.result(raw)
     seconds, _ = median_time(c.call, repeats) if repeats else (None, None)
     sample = np.asarray(grad).ravel()[::997].astype(np.float64)
-    return {"status": "", "seconds": seconds, "peak_bytes": peak,
-            "loss": loss, "grad_sample": sample.tolist()}
+    return {
+        "status": "",
+        "seconds": seconds,
+        "peak_bytes": peak,
+        "loss": loss,
+        "grad_sample": sample.tolist(),
+    }
 
 
 def run_in_children(w: Workload, dtype, repeats: int, threads) -> dict:
     outcomes, want = {}, None
     for label in ("reference", "fastlin", "torch", "torch chunked"):
-        cmd = [sys.executable, "-m", "fastlin.bench", "--child", label, w.name, dtype,
-               "--repeats", str(repeats)] + (["--threads", str(threads)] if threads else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "fastlin.bench",
+            "--child",
+            label,
+            w.name,
+            dtype,
+            "--repeats",
+            str(repeats),
+        ] + (["--threads", str(threads)] if threads else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -474,19 +507,26 @@ def row(w: Workload, dtype: str, limit: float, outcomes: dict) -> str:
     cells = []
     for label in LABELS:
         o = outcomes[label]
-        cells.append(f"{fmt_time(o.seconds)} ({o.seconds / limit:.1f}x)" if o.seconds
-                     else o.status or "-")
+        cells.append(
+            f"{fmt_time(o.seconds)} ({o.seconds / limit:.1f}x)" if o.seconds else o.status or "-"
+        )
     fl = outcomes["fastlin"].seconds
     ref = outcomes["reference"].seconds
     torch_times = [outcomes[k].seconds for k in ("torch", "torch chunked") if outcomes[k].seconds]
     vs_ref = f"{ref / fl:.1f}x" if fl and ref else "-"
     vs_torch = f"{min(torch_times) / fl:.1f}x" if fl and torch_times else "-"
-    return (f"{w.name:<26} {dtype:<8} {fmt_time(limit):>9}  "
-            + "".join(f"{c:>19}" for c in cells) + f"  {vs_ref:>7} {vs_torch:>8}")
+    return (
+        f"{w.name:<26} {dtype:<8} {fmt_time(limit):>9}  "
+        + "".join(f"{c:>19}" for c in cells)
+        + f"  {vs_ref:>7} {vs_torch:>8}"
+    )
 
 
-HEADER = (f"{'workload':<26} {'dtype':<8} {'limit':>9}  "
-          + "".join(f"{k:>19}" for k in LABELS) + f"  {'ref/fl':>7} {'torch/fl':>8}")
+HEADER = (
+    f"{'workload':<26} {'dtype':<8} {'limit':>9}  "
+    + "".join(f"{k:>19}" for k in LABELS)
+    + f"  {'ref/fl':>7} {'torch/fl':>8}"
+)
 
 
 def machine_summary() -> str:
@@ -494,13 +534,16 @@ def machine_summary() -> str:
     model = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
-            model = next(line.split(":", 1)[1].strip() for line in f
-                         if line.startswith("model name"))
+            model = next(
+                line.split(":", 1)[1].strip() for line in f if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         model = platform.processor() or "unknown"
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{model}, {os.cpu_count()} logical cores ({usable} usable), "
-            f"{platform.system()} {platform.machine()}, Python {platform.python_version()}")
+    return (
+        f"{model}, {os.cpu_count()} logical cores ({usable} usable), "
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    )
 
 
 def print_machine(limits: Limits):
@@ -508,26 +551,41 @@ def print_machine(limits: Limits):
     blas = "BLAS unknown (install threadpoolctl to see it)"
     try:
         from threadpoolctl import threadpool_info
-        blas = ", ".join(f"{i['internal_api']} {i.get('version')} {i['num_threads']} threads"
-                         for i in threadpool_info() if i["user_api"] == "blas") or "no BLAS found"
+
+        blas = (
+            ", ".join(
+                f"{i['internal_api']} {i.get('version')} {i['num_threads']} threads"
+                for i in threadpool_info()
+                if i["user_api"] == "blas"
+            )
+            or "no BLAS found"
+        )
     except ImportError:
         pass
     print(f"numpy    : {np.__version__} ({blas})")
     torch = _torch()
-    print(f"torch    : {torch.__version__} ({torch.get_num_threads()} threads)" if torch
-          else "torch    : not installed (its columns show n/a)")
-    threads = (f" ({fastlin.get_num_threads()} threads)" if hasattr(fastlin, "get_num_threads")
-               else "")
+    print(
+        f"torch    : {torch.__version__} ({torch.get_num_threads()} threads)"
+        if torch
+        else "torch    : not installed (its columns show n/a)"
+    )
+    threads = (
+        f" ({fastlin.get_num_threads()} threads)" if hasattr(fastlin, "get_num_threads") else ""
+    )
     print(f"fastlin  : {fastlin.__version__}{threads}")
     if hasattr(fastlin, "show_config"):
         fastlin.show_config()
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if var in os.environ:
-            print(f"WARNING  : {var}={os.environ[var]} is set; it can slow NumPy's BLAS "
-                  f"(and the FLOP limit). Run with `env -u {var}` for fair figures.")
-    print(f"limits   : copy bandwidth {limits.copy_bandwidth / 1e9:.1f} GB/s (np.copyto, 256 MB); "
-          + ", ".join(f"{d} matmul peak {f / 1e9:.0f} GFLOP/s" for d, f in limits.peak_flops.items())
-          + " (3072^3, numpy @)")
+            print(
+                f"WARNING  : {var}={os.environ[var]} is set; it can slow NumPy's BLAS "
+                f"(and the FLOP limit). Run with `env -u {var}` for fair figures."
+            )
+    print(
+        f"limits   : copy bandwidth {limits.copy_bandwidth / 1e9:.1f} GB/s (np.copyto, 256 MB); "
+        + ", ".join(f"{d} matmul peak {f / 1e9:.0f} GFLOP/s" for d, f in limits.peak_flops.items())
+        + " (3072^3, numpy @)"
+    )
     print(flush=True)
 
 
@@ -543,27 +601,43 @@ checked against the reference (loss and gradient; WRONG marks a mismatch)."""
 
 def result_record(w: Workload, dtype: str, limit: float, outcomes: dict) -> dict:
     """One row of the report as JSON-able data (what ``--json`` saves)."""
-    return {"workload": w.name, "shape": w.shape, "dtype": dtype,
-            "limit": "flop" if w.linear else "streaming", "limit_seconds": limit,
-            "contenders": {label: {"seconds": o.seconds, "status": o.status,
-                                   "peak_bytes": o.peak_bytes, "note": o.note}
-                           for label, o in outcomes.items()}}
+    return {
+        "workload": w.name,
+        "shape": w.shape,
+        "dtype": dtype,
+        "limit": "flop" if w.linear else "streaming",
+        "limit_seconds": limit,
+        "contenders": {
+            label: {
+                "seconds": o.seconds,
+                "status": o.status,
+                "peak_bytes": o.peak_bytes,
+                "note": o.note,
+            }
+            for label, o in outcomes.items()
+        },
+    }
 
 
 def report_record(limits: Limits, results: list, quick: bool, threads: Optional[int]) -> dict:
     """The whole report as JSON-able data: the machine, the limits and every row."""
     torch = _torch()
-    return {"machine": machine_summary(), "numpy": np.__version__,
-            "torch": torch.__version__ if torch else None,
-            "fastlin": fastlin.__version__,
-            "cpu_variant": fastlin.cpu_variant() if hasattr(fastlin, "cpu_variant") else None,
-            "threads": threads or (fastlin.get_num_threads()
-                                   if hasattr(fastlin, "get_num_threads") else None),
-            "quick": quick, "date": time.strftime("%Y-%m-%d", time.gmtime()),
-            # A busy machine slows every contender unevenly: say how busy it was.
-            "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-            "copy_bandwidth": limits.copy_bandwidth, "peak_flops": limits.peak_flops,
-            "results": results}
+    return {
+        "machine": machine_summary(),
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch else None,
+        "fastlin": fastlin.__version__,
+        "cpu_variant": fastlin.cpu_variant() if hasattr(fastlin, "cpu_variant") else None,
+        "threads": threads
+        or (fastlin.get_num_threads() if hasattr(fastlin, "get_num_threads") else None),
+        "quick": quick,
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        # A busy machine slows every contender unevenly: say how busy it was.
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "copy_bandwidth": limits.copy_bandwidth,
+        "peak_flops": limits.peak_flops,
+        "results": results,
+    }
 
 
 def save_report(report: dict, args) -> int:
@@ -599,30 +673,48 @@ def apply_threads(n: Optional[int]):
         torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
+
         apply_threads.keep = threadpool_limits(limits=n, user_api="blas")
     except ImportError:
         print("note: threadpoolctl is not installed; NumPy's BLAS keeps its own thread count")
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m fastlin.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="skip the vocabulary head and time fewer repeats (under a minute)")
+    p = argparse.ArgumentParser(
+        prog="python -m fastlin.bench", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip the vocabulary head and time fewer repeats (under a minute)",
+    )
     p.add_argument("--dtype", choices=("float32", "float64", "both"), default="both")
-    p.add_argument("--only", nargs="+", metavar="NAME",
-                   help="workloads whose name contains NAME or matches it as a glob; "
-                        "names: " + ", ".join(w.name for w in WORKLOADS)
-                        + "; sgd: the SGD section"
-                        + "; fit (a substring): fit_probe, fit_tinyplaces, fit_small (--quick)")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="workloads whose name contains NAME or matches it as a glob; "
+        "names: "
+        + ", ".join(w.name for w in WORKLOADS)
+        + "; sgd: the SGD section"
+        + "; fit (a substring): fit_probe, fit_tinyplaces, fit_small (--quick)",
+    )
     p.add_argument("--threads", type=int, help="threads for fastlin, PyTorch and NumPy's BLAS")
-    p.add_argument("--repeats", type=int,
-                   help="timed repeats per contender, at most (default 3 quick, 9 full); "
-                        "fewer once a contender has used its time budget (0.3 s quick, 10 s full)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        help="timed repeats per contender, at most (default 3 quick, 9 full); "
+        "fewer once a contender has used its time budget (0.3 s quick, 10 s full)",
+    )
     p.add_argument("--json", metavar="FILE", help="also save the results to FILE (JSON)")
-    p.add_argument("--plot", metavar="FILE",
-                   help="draw each time over its limit to FILE (.png, .svg, .pdf; needs matplotlib)")
-    p.add_argument("--load", metavar="FILE",
-                   help="take the results from a --json FILE instead of measuring")
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="draw each time over its limit to FILE (.png, .svg, .pdf; needs matplotlib)",
+    )
+    p.add_argument(
+        "--load", metavar="FILE", help="take the results from a --json FILE instead of measuring"
+    )
     p.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.load:
@@ -637,13 +729,18 @@ def main(argv=None) -> int:
         return 0
 
     dtypes = DTYPES if args.dtype == "both" else (args.dtype,)
-    chosen = [w for w in WORKLOADS
-              if not (args.quick and w.heavy)
-              and (not args.only or any(pat in w.name or fnmatch.fnmatch(w.name, pat)
-                                        for pat in args.only))]
-    run_sgd = not args.only or any(pat in "sgd" or fnmatch.fnmatch("sgd", pat)
-                                   for pat in args.only)
-    from ._bench_fit import FIT_WORKLOADS, report as fit_report
+    chosen = [
+        w
+        for w in WORKLOADS
+        if not (args.quick and w.heavy)
+        and (
+            not args.only or any(pat in w.name or fnmatch.fnmatch(w.name, pat) for pat in args.only)
+        )
+    ]
+    run_sgd = not args.only or any(pat in "sgd" or fnmatch.fnmatch("sgd", pat) for pat in args.only)
+    from ._bench_fit import FIT_WORKLOADS
+    from ._bench_fit import report as fit_report
+
     run_fit = not args.only or any(pat in w.name for w in FIT_WORKLOADS for pat in args.only)
     if not chosen and not run_sgd and not run_fit:
         p.error(f"no workload matches {args.only}")
@@ -656,8 +753,11 @@ def main(argv=None) -> int:
     for dtype in dtypes:
         for w in chosen:
             if w.heavy:
-                print(f"# {w.name} ({w.shape}): each contender in a fresh subprocess; peak memory "
-                      "= RSS growth during its first call (includes dW); takes minutes", flush=True)
+                print(
+                    f"# {w.name} ({w.shape}): each contender in a fresh subprocess; peak memory "
+                    "= RSS growth during its first call (includes dW); takes minutes",
+                    flush=True,
+                )
                 outcomes = run_in_children(w, dtype, max(1, repeats // 3), args.threads)
             else:
                 outcomes = run_in_process(w, dtype, repeats, budget_s)
@@ -666,22 +766,32 @@ def main(argv=None) -> int:
             results.append(result_record(w, dtype, limit, outcomes))
             if w.heavy:
                 dW = w.C * w.D * np.dtype(dtype).itemsize
-                print(f"{'':<26} {'':<8} {'peak mem':>9}  " + "".join(
-                    f"{fmt_bytes(outcomes[k].peak_bytes):>19}" for k in LABELS)
-                    + f"   (dW itself: {dW / 2**20:.0f} MB)", flush=True)
-            problems += [f"{w.name} {dtype} {k}: {o.status or 'note'}: {o.note}"
-                         for k, o in outcomes.items() if o.note]
+                print(
+                    f"{'':<26} {'':<8} {'peak mem':>9}  "
+                    + "".join(f"{fmt_bytes(outcomes[k].peak_bytes):>19}" for k in LABELS)
+                    + f"   (dW itself: {dW / 2**20:.0f} MB)",
+                    flush=True,
+                )
+            problems += [
+                f"{w.name} {dtype} {k}: {o.status or 'note'}: {o.note}"
+                for k, o in outcomes.items()
+                if o.note
+            ]
     if run_sgd:
         from . import _bench_sgd
+
         problems += _bench_sgd.report(limits, args.quick, repeats)
     print("\n" + LEGEND)
     if run_fit:
         problems += fit_report(args.quick, dtypes, args.only)
     for line in problems:
         print("  " + line)
-    print(f"\n{len(chosen)} workloads x {len(dtypes)} dtypes in {time.perf_counter() - start:.0f} s")
-    failed = any(("WRONG" in line or ": error:" in line or "NOT REACHED" in line)
-                 for line in problems)
+    print(
+        f"\n{len(chosen)} workloads x {len(dtypes)} dtypes in {time.perf_counter() - start:.0f} s"
+    )
+    failed = any(
+        ("WRONG" in line or ": error:" in line or "NOT REACHED" in line) for line in problems
+    )
     report = report_record(limits, results, quick=args.quick, threads=args.threads)
     return max(int(failed), save_report(report, args))
 

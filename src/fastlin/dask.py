@@ -24,7 +24,7 @@ from __future__ import annotations
 try:
     import dask.array as da
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError("fastlin.dask needs Dask: pip install \"fastlin[dask]\"") from exc
+    raise ImportError('fastlin.dask needs Dask: pip install "fastlin[dask]"') from exc
 
 import numpy as np
 
@@ -44,11 +44,14 @@ def _row_chunked(name, a, X, ndim):
             raise TypeError(f"{name}: expected a real numeric array, got dtype object")
     if a.ndim not in ndim:
         shapes = " or ".join(("(N,)", "(N, C)")[d - 1] for d in ndim)
-        raise ValueError(f"{name}: expected shape {shapes} with N = {X.shape[0]} rows to match X "
-                         f"of shape {X.shape}, got shape {a.shape}")
+        raise ValueError(
+            f"{name}: expected shape {shapes} with N = {X.shape[0]} rows to match X "
+            f"of shape {X.shape}, got shape {a.shape}"
+        )
     if a.shape[0] != X.shape[0]:
-        raise ValueError(f"{name}: expected {X.shape[0]} rows to match X of shape {X.shape}, "
-                         f"got shape {a.shape}")
+        raise ValueError(
+            f"{name}: expected {X.shape[0]} rows to match X of shape {X.shape}, got shape {a.shape}"
+        )
     if not isinstance(a, da.Array):
         return da.from_array(a, chunks=(X.chunks[0],) + a.shape[1:])
     if a.chunks[0] != X.chunks[0] or (a.ndim == 2 and a.numblocks[1] != 1):
@@ -58,8 +61,10 @@ def _row_chunked(name, a, X, ndim):
 
 def _samples(X):
     if not isinstance(X, da.Array):
-        raise TypeError(f"X: expected a dask.array.Array, got {type(X).__name__}; "
-                        "for NumPy arrays use fastlin's in-memory functions")
+        raise TypeError(
+            f"X: expected a dask.array.Array, got {type(X).__name__}; "
+            "for NumPy arrays use fastlin's in-memory functions"
+        )
     if X.ndim != 2:
         raise ValueError(f"X: expected shape (N, D), got shape {X.shape}")
     if any(np.isnan(c) for c in X.chunks[0]):
@@ -74,8 +79,9 @@ def _empty(a):
     return None if a is None else np.empty((0,) + a.shape[1:], dtype=a.dtype)
 
 
-def _pass(loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y_name,
-          dW_out, db_out):
+def _pass(
+    loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y_name, dW_out, db_out
+):
     X = _samples(X)
     W = np.asarray(W) if isinstance(W, da.Array) else W
     b = np.asarray(b) if isinstance(b, da.Array) else b
@@ -83,14 +89,24 @@ def _pass(loss, X, y, W, b, reg, return_dX, sample_weight, reduction, options, y
     sample_weight = _row_chunked("sample_weight", sample_weight, X, (1,))
     # The in-memory function on zero rows checks W, b, reg, the options and
     # the dtypes with its own messages, and gives the dtypes of the results.
-    probe = _dask_pass._FUSED[loss](np.empty((0, X.shape[1]), X.dtype), _empty(y), W, b, reg=reg,
-                                    return_dX=return_dX, sample_weight=_empty(sample_weight),
-                                    reduction=reduction, dW_out=dW_out, db_out=db_out,
-                                    **options)
+    probe = _dask_pass._FUSED[loss](
+        np.empty((0, X.shape[1]), X.dtype),
+        _empty(y),
+        W,
+        b,
+        reg=reg,
+        return_dX=return_dX,
+        sample_weight=_empty(sample_weight),
+        reduction=reduction,
+        dW_out=dW_out,
+        db_out=db_out,
+        **options,
+    )
     W = np.asarray(W)
     b = None if b is None else np.asarray(b)
-    res = _dask_pass.evaluate(loss, X, y, sample_weight, W, b, float(reg), reduction, options,
-                              return_dX, probe)
+    res = _dask_pass.evaluate(
+        loss, X, y, sample_weight, W, b, float(reg), reduction, options, return_dX, probe
+    )
     if dW_out is not None:
         dW_out[...] = res.dW
         res = res._replace(dW=dW_out)
@@ -119,26 +135,78 @@ def _document(fn):
 
 
 @_document
-def linear_softmax_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, weight=None,
-                        sample_weight=None, ignore_index=-100, label_smoothing=0.0,
-                        reduction="mean", dW_out=None, db_out=None):
+def linear_softmax_loss(
+    X,
+    y,
+    W,
+    b=None,
+    *,
+    reg=0.0,
+    return_dX=False,
+    weight=None,
+    sample_weight=None,
+    ignore_index=-100,
+    label_smoothing=0.0,
+    reduction="mean",
+    dW_out=None,
+    db_out=None,
+):
     options = dict(weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
-    return _pass("softmax", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y",
-                 dW_out, db_out)
+    return _pass(
+        "softmax",
+        X,
+        y,
+        W,
+        b,
+        reg,
+        return_dX,
+        sample_weight,
+        reduction,
+        options,
+        "y",
+        dW_out,
+        db_out,
+    )
 
 
 @_document
-def linear_svm_loss(X, y, W, b=None, *, reg=0.0, return_dX=False, margin=1.0, squared=False,
-                    variant="weston_watkins", weight=None, sample_weight=None, reduction="mean",
-                    dW_out=None, db_out=None):
+def linear_svm_loss(
+    X,
+    y,
+    W,
+    b=None,
+    *,
+    reg=0.0,
+    return_dX=False,
+    margin=1.0,
+    squared=False,
+    variant="weston_watkins",
+    weight=None,
+    sample_weight=None,
+    reduction="mean",
+    dW_out=None,
+    db_out=None,
+):
     options = dict(margin=margin, squared=squared, variant=variant, weight=weight)
-    return _pass("svm", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y",
-                 dW_out, db_out)
+    return _pass(
+        "svm", X, y, W, b, reg, return_dX, sample_weight, reduction, options, "y", dW_out, db_out
+    )
 
 
 @_document
-def linear_squared_loss(X, T, W, b=None, *, reg=0.0, return_dX=False, sample_weight=None,
-                        reduction="mean", dW_out=None, db_out=None):
-    return _pass("squared", X, T, W, b, reg, return_dX, sample_weight, reduction, {}, "T",
-                 dW_out, db_out)
-
+def linear_squared_loss(
+    X,
+    T,
+    W,
+    b=None,
+    *,
+    reg=0.0,
+    return_dX=False,
+    sample_weight=None,
+    reduction="mean",
+    dW_out=None,
+    db_out=None,
+):
+    return _pass(
+        "squared", X, T, W, b, reg, return_dX, sample_weight, reduction, {}, "T", dW_out, db_out
+    )

@@ -70,6 +70,7 @@ _INT64_MAX = int(np.iinfo(np.int64).max)
 # Argument checks (private)
 # --------------------------------------------------------------------------
 
+
 def _as_numeric(name, a):
     """``a`` as an ndarray of a real numeric dtype (bool, integer or float)."""
     if a is None:
@@ -79,8 +80,9 @@ def _as_numeric(name, a):
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: could not be converted to an array ({exc})") from None
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected a real numeric array (bool, integer or float), "
-                        f"got dtype {arr.dtype}")
+        raise TypeError(
+            f"{name}: expected a real numeric array (bool, integer or float), got dtype {arr.dtype}"
+        )
     return arr
 
 
@@ -142,8 +144,9 @@ def _check_labels(y, N, C, ignore_index=None):
     if y.dtype.kind not in "iu":
         raise TypeError(f"y: expected integer class labels, got dtype {y.dtype}")
     if y.shape != (N,):
-        raise ValueError(f"y: expected shape ({N},) to match the rows of the scores, "
-                         f"got shape {y.shape}")
+        raise ValueError(
+            f"y: expected shape ({N},) to match the rows of the scores, got shape {y.shape}"
+        )
     if y.dtype.kind == "u" and y.dtype.itemsize == 8:
         # Values beyond int64 would wrap when converted (possibly onto
         # ignore_index): they are out of range, say so.
@@ -171,8 +174,10 @@ def _scores(S):
     """Scores ``S`` of shape ``(N, C)``, ``C >= 1``, in their compute dtype."""
     S = _as_numeric("S", S)
     if S.ndim != 2:
-        raise ValueError(f"S: expected shape (N, C), got shape {S.shape}"
-                         + ("; for a single sample use S[None, :]" if S.ndim == 1 else ""))
+        raise ValueError(
+            f"S: expected shape (N, C), got shape {S.shape}"
+            + ("; for a single sample use S[None, :]" if S.ndim == 1 else "")
+        )
     if S.shape[1] < 1:
         raise ValueError(f"S: expected at least one class (C >= 1), got shape {S.shape}")
     dtype = _float_dtype(S)
@@ -216,6 +221,7 @@ def _finish(L, G, sw, denom, reduction, dtype=None):
 # The linear layer
 # --------------------------------------------------------------------------
 
+
 def _weights_arg(W):
     W = _as_numeric("W", W)
     if W.ndim != 2:
@@ -228,11 +234,14 @@ def _samples_arg(X, W, allow_1d=True):
     if allow_1d and X.ndim not in (1, 2):
         raise ValueError(f"X: expected shape (N, D) or (D,), got shape {X.shape}")
     if not allow_1d and X.ndim != 2:
-        raise ValueError(f"X: expected shape (N, D), got shape {X.shape}"
-                         + ("; for a single sample use X[None, :]" if X.ndim == 1 else ""))
+        raise ValueError(
+            f"X: expected shape (N, D), got shape {X.shape}"
+            + ("; for a single sample use X[None, :]" if X.ndim == 1 else "")
+        )
     if X.shape[-1] != W.shape[1]:
-        raise ValueError(f"X: expected {W.shape[1]} features to match W of shape {W.shape}, "
-                         f"got shape {X.shape}")
+        raise ValueError(
+            f"X: expected {W.shape[1]} features to match W of shape {W.shape}, got shape {X.shape}"
+        )
     return X
 
 
@@ -241,8 +250,9 @@ def _bias_arg(b, W):
         return None
     b = _as_numeric("b", b)
     if b.shape != (W.shape[0],):
-        raise ValueError(f"b: expected shape ({W.shape[0]},) to match W of shape {W.shape}, "
-                         f"got shape {b.shape}")
+        raise ValueError(
+            f"b: expected shape ({W.shape[0]},) to match W of shape {W.shape}, got shape {b.shape}"
+        )
     return b
 
 
@@ -274,8 +284,9 @@ def linear(X: npt.ArrayLike, W: npt.ArrayLike, b: npt.ArrayLike | None = None) -
     return S
 
 
-def linear_backward(dS: npt.ArrayLike, X: npt.ArrayLike,
-                    W: npt.ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
+def linear_backward(
+    dS: npt.ArrayLike, X: npt.ArrayLike, W: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Backward pass of :func:`linear`: gradients from the upstream ``dS``.
 
     ``dX = dS @ W``, ``dW = dS.T @ X``, ``db = dS.sum(0)``.
@@ -300,8 +311,10 @@ def linear_backward(dS: npt.ArrayLike, X: npt.ArrayLike,
     dS = _as_numeric("dS", dS)
     expected = (X.shape[0], W.shape[0]) if X.ndim == 2 else (W.shape[0],)
     if dS.shape != expected:
-        raise ValueError(f"dS: expected shape {expected} to match X of shape {X.shape} and "
-                         f"W of shape {W.shape}, got shape {dS.shape}")
+        raise ValueError(
+            f"dS: expected shape {expected} to match X of shape {X.shape} and "
+            f"W of shape {W.shape}, got shape {dS.shape}"
+        )
     dtype = _float_dtype(dS, X, W)
     dS = np.asarray(dS, dtype=dtype)
     Xc = np.asarray(X, dtype=dtype)
@@ -317,8 +330,9 @@ def linear_backward(dS: npt.ArrayLike, X: npt.ArrayLike,
     return dX.astype(_float_dtype(X), copy=False), dW.astype(_float_dtype(W), copy=False), db
 
 
-def bias_trick(X: npt.ArrayLike, W: npt.ArrayLike,
-               b: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+def bias_trick(
+    X: npt.ArrayLike, W: npt.ArrayLike, b: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
     """Fold the bias into the weights: ``X1 = [X, 1]``, ``W1 = [W, b]``.
 
     ``linear(X1, W1) == linear(X, W, b)`` (up to rounding).
@@ -355,10 +369,18 @@ def bias_trick(X: npt.ArrayLike, W: npt.ArrayLike,
 # Losses on scores
 # --------------------------------------------------------------------------
 
-def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
-                 sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
-                 label_smoothing: float = 0.0, reduction: Reduction = "mean",
-                 grad: bool = True) -> LossAndGradient:
+
+def softmax_loss(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    grad: bool = True,
+) -> LossAndGradient:
     """Softmax cross-entropy of scores ``S`` and its gradient ``dS``.
 
     Matches ``torch.nn.functional.cross_entropy(S, y, weight, ignore_index=...,
@@ -426,8 +448,9 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
     eps = _real("label_smoothing", label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing!r}")
-    if (isinstance(ignore_index, (bool, np.bool_))
-            or not isinstance(ignore_index, (int, np.integer))):
+    if isinstance(ignore_index, (bool, np.bool_)) or not isinstance(
+        ignore_index, (int, np.integer)
+    ):
         raise TypeError(f"ignore_index: expected an integer, got {ignore_index!r}")
     ignore_index = int(ignore_index)
     y = _as_numeric("y", y)
@@ -435,8 +458,10 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
         raise TypeError("y: expected integer class labels (or float soft labels), got dtype bool")
     soft = y.dtype.kind == "f"
     if soft and y.ndim != 2:
-        raise TypeError(f"y: expected integer class labels of shape ({N},) or float soft labels "
-                        f"of shape {S.shape}, got dtype {y.dtype} and shape {y.shape}")
+        raise TypeError(
+            f"y: expected integer class labels of shape ({N},) or float soft labels "
+            f"of shape {S.shape}, got dtype {y.dtype} and shape {y.shape}"
+        )
     if soft and y.shape != S.shape:
         raise ValueError(f"y: soft labels must have the shape of S {S.shape}, got shape {y.shape}")
     w = _check_weights("weight", weight, C, "C, one per class")
@@ -445,21 +470,21 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
     rows = np.arange(N)
 
     with _quiet():
-        m = S.max(axis=1, keepdims=True)       # NaN wins, so a NaN row stays NaN
+        m = S.max(axis=1, keepdims=True)  # NaN wins, so a NaN row stays NaN
         # The loss terms in float64, as the compiled code sums them: the gap
         # m - s of float32 logits near +-3e38 overflows float32 but not float64.
-        Z = S.astype(_F64) - m                  # s - m <= 0
+        Z = S.astype(_F64) - m  # s - m <= 0
         E = np.exp(Z)
         sumexp = E.sum(axis=1, keepdims=True)
-        lse = np.log(sumexp)                    # log-sum-exp minus m
-        neg_logp = lse - Z                      # -log p_ic, float64
-        P = (E / sumexp).astype(dtype)          # p_ic; the gradient is in dtype
+        lse = np.log(sumexp)  # log-sum-exp minus m
+        neg_logp = lse - Z  # -log p_ic, float64
+        P = (E / sumexp).astype(dtype)  # p_ic; the gradient is in dtype
 
         if soft:
             t = np.asarray(y, dtype=dtype)
             if eps > 0.0:
                 t = t * (1.0 - eps) + eps / C
-            q = wd * t                          # weighted (smoothed) target
+            q = wd * t  # weighted (smoothed) target
             q64 = q.astype(_F64)
             # sum_c q_c (m - s_c) + (sum_c q_c) lse: a class with q_c == 0 adds
             # nothing to the first sum (0 log 0 = 0), while a NaN in the row
@@ -468,7 +493,7 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
             denom = float(N) if sw is None else float(sw.sum())
             G = None
             if grad:
-                G = P * q.sum(axis=1, keepdims=True) - q   # p * sum_c q_c - q
+                G = P * q.sum(axis=1, keepdims=True) - q  # p * sum_c q_c - q
         else:
             labels, keep = _check_labels(y, N, C, ignore_index)
             wy = wd[labels]
@@ -477,14 +502,14 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
             if eps > 0.0:
                 L = L + (eps / C) * (neg_logp * wd64).sum(axis=1)
             L = np.where(keep, L, 0)
-            cw = np.ones(N) if w is None else w[labels]       # float64
+            cw = np.ones(N) if w is None else w[labels]  # float64
             if sw is not None:
                 cw = cw * sw
             denom = float(cw[keep].sum())
             G = None
             if grad:
-                Q = (1.0 - eps) * wy + (eps / C) * wd.sum()   # sum_c q_ic
-                G = P * Q[:, None]                           # p * sum_c q_c
+                Q = (1.0 - eps) * wy + (eps / C) * wd.sum()  # sum_c q_ic
+                G = P * Q[:, None]  # p * sum_c q_c
                 G[rows, labels] -= (1.0 - eps) * wy
                 if eps > 0.0:
                     G -= (eps / C) * wd
@@ -492,10 +517,18 @@ def softmax_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, weight: npt.ArrayLike | 
         return _finish(L, G, sw, denom, reduction, dtype)
 
 
-def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared: bool = False,
-             variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
-             sample_weight: npt.ArrayLike | None = None, reduction: Reduction = "mean",
-             grad: bool = True) -> LossAndGradient:
+def svm_loss(
+    S: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    margin: float = 1.0,
+    squared: bool = False,
+    variant: SvmVariant = "weston_watkins",
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    grad: bool = True,
+) -> LossAndGradient:
     """Multiclass SVM (hinge) loss of scores ``S`` and its gradient ``dS``.
 
     ``variant="weston_watkins"`` (the lecture's, cs231n's)::
@@ -569,7 +602,7 @@ def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared
         G = np.zeros((N, C), dtype=dtype) if grad else None
         if variant == "weston_watkins":
             M = np.where(is_y, 0, S - s_y[:, None] + dtype.type(margin))
-            H = np.maximum(M, 0)              # keeps NaN
+            H = np.maximum(M, 0)  # keeps NaN
             L = (H * H if squared else H).sum(axis=1)
             if grad:
                 G[:] = np.where(M > 0, 2 * M if squared else 1, 0)
@@ -578,7 +611,7 @@ def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared
             L = np.zeros(N, dtype=dtype)
         else:
             others = np.where(is_y, -np.inf, S)
-            j = np.argmax(others, axis=1)     # first maximum (first NaN, if any)
+            j = np.argmax(others, axis=1)  # first maximum (first NaN, if any)
             M = others[rows, j] - s_y + dtype.type(margin)
             H = np.maximum(M, 0)
             L = H * H if squared else H
@@ -598,8 +631,14 @@ def svm_loss(S: npt.ArrayLike, y: npt.ArrayLike, *, margin: float = 1.0, squared
     return _finish(L, G, sw, float(cw.sum()), reduction)
 
 
-def squared_loss(P: npt.ArrayLike, T: npt.ArrayLike, *, sample_weight: npt.ArrayLike | None = None,
-                 reduction: Reduction = "mean", grad: bool = True) -> LossAndGradient:
+def squared_loss(
+    P: npt.ArrayLike,
+    T: npt.ArrayLike,
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    grad: bool = True,
+) -> LossAndGradient:
     """Squared (linear-regression) loss ``L_i = 1/2 ||p_i - t_i||^2`` and ``dP``.
 
     Sample ``i`` contributes ``sw_i * L_i``; ``"mean"`` is per sample (not per
@@ -646,13 +685,15 @@ def squared_loss(P: npt.ArrayLike, T: npt.ArrayLike, *, sample_weight: npt.Array
 # Linear layer + loss + backward
 # --------------------------------------------------------------------------
 
+
 def _gradient_out(name, out, dtype, shape, inputs):
     """``out`` checked as a buffer to write a gradient of ``dtype`` and ``shape`` into."""
     if out is None:
         return None
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy.ndarray to write the gradient into, "
-                        f"got {type(out)}")
+        raise TypeError(
+            f"{name}: expected a numpy.ndarray to write the gradient into, got {type(out)}"
+        )
     if out.dtype != dtype:
         raise TypeError(f"{name}: expected dtype {dtype} (the gradient's), got dtype {out.dtype}")
     if out.shape != shape:
@@ -664,8 +705,7 @@ def _gradient_out(name, out, dtype, shape, inputs):
     # Memory bounds, as the compiled check: writing into an input the pass
     # still reads would change the result.
     if any(isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs):
-        raise ValueError(f"{name}: shares memory with an input of the call; "
-                         "give a separate array")
+        raise ValueError(f"{name}: shares memory with an input of the call; give a separate array")
     return out
 
 
@@ -681,8 +721,9 @@ def _gradient_outs(dW_out, db_out, W, b, inputs):
     return dW_out, db_out
 
 
-def _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores, dW_out=None, db_out=None,
-                 inputs=()):
+def _linear_loss(
+    X, W, b, reg, return_dX, reduction, loss_of_scores, dW_out=None, db_out=None, inputs=()
+):
     """Shared body of the ``linear_*_loss`` functions.
 
     ``loss_of_scores(S)`` returns ``(loss, dS)`` for the scores ``S``;
@@ -746,13 +787,22 @@ _LINEAR_DOC = """
 """
 
 
-def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
-                        return_dX: bool = False,
-                        weight: npt.ArrayLike | None = None,
-                        sample_weight: npt.ArrayLike | None = None, ignore_index: int = -100,
-                        label_smoothing: float = 0.0, reduction: Reduction = "mean",
-        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
+def linear_softmax_loss(
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    W: npt.ArrayLike,
+    b: npt.ArrayLike | None = None,
+    *,
+    reg: float = 0.0,
+    return_dX: bool = False,
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    dW_out: FloatArray | None = None,
+    db_out: FloatArray | None = None,
+) -> LossGrad:
     """Linear layer, softmax cross-entropy and backward in one call.
 
     Same as ``S = linear(X, W, b)``; ``loss, dS = softmax_loss(S, y, ...)``;
@@ -778,19 +828,45 @@ def linear_softmax_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
         ``(loss, dW, db, dX)``; ``db`` is None when ``b`` is None, ``dX`` is
         None unless ``return_dX``.
     """
-    return _linear_loss(X, W, b, reg, return_dX, reduction, lambda S: softmax_loss(
-        S, y, weight=weight, sample_weight=sample_weight, ignore_index=ignore_index,
-        label_smoothing=label_smoothing, reduction=reduction),
-        dW_out, db_out, (y, weight, sample_weight))
+    return _linear_loss(
+        X,
+        W,
+        b,
+        reg,
+        return_dX,
+        reduction,
+        lambda S: softmax_loss(
+            S,
+            y,
+            weight=weight,
+            sample_weight=sample_weight,
+            ignore_index=ignore_index,
+            label_smoothing=label_smoothing,
+            reduction=reduction,
+        ),
+        dW_out,
+        db_out,
+        (y, weight, sample_weight),
+    )
 
 
-def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
-                    b: npt.ArrayLike | None = None, *, reg: float = 0.0, return_dX: bool = False,
-                    margin: float = 1.0, squared: bool = False,
-                    variant: SvmVariant = "weston_watkins", weight: npt.ArrayLike | None = None,
-                    sample_weight: npt.ArrayLike | None = None,
-                    reduction: Reduction = "mean",
-        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
+def linear_svm_loss(
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    W: npt.ArrayLike,
+    b: npt.ArrayLike | None = None,
+    *,
+    reg: float = 0.0,
+    return_dX: bool = False,
+    margin: float = 1.0,
+    squared: bool = False,
+    variant: SvmVariant = "weston_watkins",
+    weight: npt.ArrayLike | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    dW_out: FloatArray | None = None,
+    db_out: FloatArray | None = None,
+) -> LossGrad:
     """Linear layer, multiclass SVM loss and backward in one call.
 
     Same as ``S = linear(X, W, b)``; ``loss, dS = svm_loss(S, y, ...)``;
@@ -815,18 +891,42 @@ def linear_svm_loss(X: npt.ArrayLike, y: npt.ArrayLike, W: npt.ArrayLike,
     LossGrad
         ``(loss, dW, db, dX)``.
     """
-    return _linear_loss(X, W, b, reg, return_dX, reduction, lambda S: svm_loss(
-        S, y, margin=margin, squared=squared, variant=variant, weight=weight,
-        sample_weight=sample_weight, reduction=reduction),
-        dW_out, db_out, (y, weight, sample_weight))
+    return _linear_loss(
+        X,
+        W,
+        b,
+        reg,
+        return_dX,
+        reduction,
+        lambda S: svm_loss(
+            S,
+            y,
+            margin=margin,
+            squared=squared,
+            variant=variant,
+            weight=weight,
+            sample_weight=sample_weight,
+            reduction=reduction,
+        ),
+        dW_out,
+        db_out,
+        (y, weight, sample_weight),
+    )
 
 
-def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
-                        b: npt.ArrayLike | None = None, *, reg: float = 0.0,
-                        return_dX: bool = False,
-                        sample_weight: npt.ArrayLike | None = None,
-                        reduction: Reduction = "mean",
-        dW_out: FloatArray | None = None, db_out: FloatArray | None = None) -> LossGrad:
+def linear_squared_loss(
+    X: npt.ArrayLike,
+    T: npt.ArrayLike,
+    W: npt.ArrayLike,
+    b: npt.ArrayLike | None = None,
+    *,
+    reg: float = 0.0,
+    return_dX: bool = False,
+    sample_weight: npt.ArrayLike | None = None,
+    reduction: Reduction = "mean",
+    dW_out: FloatArray | None = None,
+    db_out: FloatArray | None = None,
+) -> LossGrad:
     """Linear layer, squared loss and backward in one call (linear regression).
 
     Same as ``P = linear(X, W, b)``; ``loss, dP = squared_loss(P, T, ...)``;
@@ -864,12 +964,15 @@ def linear_squared_loss(X: npt.ArrayLike, T: npt.ArrayLike, W: npt.ArrayLike,
             T2 = T.reshape(N, 1)
         else:
             also = " or (N,) since C == 1" if C == 1 else ""
-            raise ValueError(f"T: expected shape (N, C) = ({N}, {C}){also} to match the scores "
-                             f"X @ W.T, got shape {T.shape}")
+            raise ValueError(
+                f"T: expected shape (N, C) = ({N}, {C}){also} to match the scores "
+                f"X @ W.T, got shape {T.shape}"
+            )
         return squared_loss(S, T2, sample_weight=sample_weight, reduction=reduction)
 
-    return _linear_loss(X, W, b, reg, return_dX, reduction, loss_of_scores, dW_out, db_out,
-                        (T_arg, sample_weight))
+    return _linear_loss(
+        X, W, b, reg, return_dX, reduction, loss_of_scores, dW_out, db_out, (T_arg, sample_weight)
+    )
 
 
 for _f in (linear_softmax_loss, linear_svm_loss, linear_squared_loss):
@@ -881,6 +984,7 @@ del _f
 # --------------------------------------------------------------------------
 # Closed form
 # --------------------------------------------------------------------------
+
 
 def _min_norm_solve(A, B, scale2):
     """``numpy.linalg.lstsq(A, B)`` with singular values below
@@ -894,8 +998,9 @@ def _min_norm_solve(A, B, scale2):
     return np.linalg.lstsq(A, B, rcond=cutoff / s_max)[0]
 
 
-def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
-                  fit_bias: bool = True) -> tuple[FloatArray, FloatArray | None]:
+def least_squares(
+    X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0, fit_bias: bool = True
+) -> tuple[FloatArray, FloatArray | None]:
     """Exact minimiser of :func:`linear_squared_loss` (``reduction="mean"``).
 
     Minimises ``1/(2N) ||X W^T + b - T||^2 + reg ||W||^2`` over ``W`` (and
@@ -935,8 +1040,10 @@ def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
         raise ValueError(f"X: expected at least one sample (N >= 1), got shape {X.shape}")
     T = _as_numeric("T", T)
     if T.ndim not in (1, 2) or T.shape[0] != N:
-        raise ValueError(f"T: expected shape (N, K) or (N,) with N = {N} to match X of shape "
-                         f"{X.shape}, got shape {T.shape}")
+        raise ValueError(
+            f"T: expected shape (N, K) or (N,) with N = {N} to match X of shape "
+            f"{X.shape}, got shape {T.shape}"
+        )
     reg = _check_reg(reg)
     dtype = _float_dtype(X, T)
     X64 = X.astype(_F64)
@@ -945,8 +1052,10 @@ def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
         bad = ~np.isfinite(a)
         if bad.any():
             idx = np.unravel_index(int(np.argmax(bad)), a.shape)
-            raise ValueError(f"{name}: expected finite values, got "
-                             f"{name}[{', '.join(str(int(i)) for i in idx)}] = {a[idx]}")
+            raise ValueError(
+                f"{name}: expected finite values, got "
+                f"{name}[{', '.join(str(int(i)) for i in idx)}] = {a[idx]}"
+            )
 
     if fit_bias:
         x_mean = X64.mean(axis=0)
@@ -964,8 +1073,11 @@ def least_squares(X: npt.ArrayLike, T: npt.ArrayLike, *, reg: float = 0.0,
             Wt = np.linalg.solve(A, Xc.T @ Tc)
         except np.linalg.LinAlgError:
             stacked = np.vstack([Xc, math.sqrt(ridge) * np.eye(D)])
-            Wt = _min_norm_solve(stacked, np.vstack([Tc, np.zeros((D, Tc.shape[1]))]),
-                                 float(np.sum(X64 * X64)) + D * ridge)
+            Wt = _min_norm_solve(
+                stacked,
+                np.vstack([Tc, np.zeros((D, Tc.shape[1]))]),
+                float(np.sum(X64 * X64)) + D * ridge,
+            )
     W = Wt.T
     b = (t_mean - W @ x_mean).astype(dtype) if fit_bias else None
     return W.astype(dtype), b

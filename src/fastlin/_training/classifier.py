@@ -149,12 +149,31 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, loss="softmax", *, reg=1e-4, fit_intercept=True, solver="lbfgs",
-                 max_iter=100, tol=1e-6, batch_size=256, learning_rate=0.01,
-                 lr_schedule="constant", momentum=0.9, nesterov=False, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
-                 label_smoothing=0.0, margin=1.0, warm_start=False, random_state=None,
-                 verbose=0, persist="auto"):
+    def __init__(
+        self,
+        loss="softmax",
+        *,
+        reg=1e-4,
+        fit_intercept=True,
+        solver="lbfgs",
+        max_iter=100,
+        tol=1e-6,
+        batch_size=256,
+        learning_rate=0.01,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        class_weight=None,
+        label_smoothing=0.0,
+        margin=1.0,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        persist="auto",
+    ):
         self.loss = loss
         self.reg = reg
         self.fit_intercept = fit_intercept
@@ -197,15 +216,24 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
 
     def _objective(self, X, y_index, classes, sample_weight):
         return classifier_objective(
-            self.loss, X, y_index, float(self.reg),
+            self.loss,
+            X,
+            y_index,
+            float(self.reg),
             class_weight=class_weights(self.class_weight, classes, y_index),
-            sample_weight=sample_weight, margin=float(self.margin),
-            label_smoothing=float(self.label_smoothing))
+            sample_weight=sample_weight,
+            margin=float(self.margin),
+            label_smoothing=float(self.label_smoothing),
+        )
 
     def _start(self, classes, n_features, dtype):
         """The starting ``(W, b)``: the previous fit's with ``warm_start``, else zeros."""
-        if (self.warm_start and hasattr(self, "coef_") and self.coef_.shape[1] == n_features
-                and np.array_equal(self.classes_, classes)):
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and self.coef_.shape[1] == n_features
+            and np.array_equal(self.classes_, classes)
+        ):
             b = self.intercept_ if self.fit_intercept else None
             return self.coef_.astype(dtype), None if b is None else b.astype(dtype)
         return initial_parameters(len(classes), n_features, dtype, self.fit_intercept)
@@ -232,15 +260,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             X, y = check_fit_data(self, X, y)
             classes, y_index = encode_labels(y)
             if len(classes) < 2:
-                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes "
-                                 f"in the data, but the data contains only 1 class: "
-                                 f"{classes[0]!r}")
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes "
+                    f"in the data, but the data contains only 1 class: "
+                    f"{classes[0]!r}"
+                )
             sample_weight = check_sample_weight(sample_weight, X)
             objective = self._objective(X, y_index, classes, sample_weight)
             W, b = self._start(classes, X.shape[1], X.dtype)
             if self.solver == "lbfgs":
-                result = fit_lbfgs(objective, W, b, max_iter=self.max_iter, tol=self.tol,
-                                   verbose=self.verbose)
+                result = fit_lbfgs(
+                    objective, W, b, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose
+                )
             else:
                 result = fit_sgd(self, objective, W, b, state=None)
             self._set_fitted(classes, result)
@@ -280,8 +311,10 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
             self._check_parameters()
             if first_call:
                 if classes is None:
-                    raise ValueError("classes: the first call to partial_fit must be given "
-                                     "every label the classifier will see")
+                    raise ValueError(
+                        "classes: the first call to partial_fit must be given "
+                        "every label the classifier will see"
+                    )
                 classes = check_classes(classes)
                 X, y = check_fit_data(self, X, y)
             else:
@@ -296,8 +329,10 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
                 W, b = initial_parameters(len(classes), X.shape[1], X.dtype, self.fit_intercept)
                 state = None
             else:
-                W, b = self.coef_.astype(X.dtype), (self.intercept_.astype(X.dtype)
-                                                    if self.fit_intercept else None)
+                W, b = (
+                    self.coef_.astype(X.dtype),
+                    (self.intercept_.astype(X.dtype) if self.fit_intercept else None),
+                )
                 state = self._sgd_state
             result = fit_sgd(self, objective, W, b, state=state, epochs=1)
             self._set_fitted(classes, result, partial=not first_call)
@@ -306,8 +341,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):
     def _set_fitted(self, classes, result, partial=False):
         self.classes_ = classes
         self.coef_ = result.W
-        self.intercept_ = result.b if result.b is not None else np.zeros(len(classes),
-                                                                         result.W.dtype)
+        self.intercept_ = (
+            result.b if result.b is not None else np.zeros(len(classes), result.W.dtype)
+        )
         self.n_iter_ = (self.n_iter_ if partial else 0) + result.n_iter
         self.loss_curve_ = (self.loss_curve_ if partial else []) + list(result.loss_curve)
         self._sgd_state = getattr(result, "state", None)

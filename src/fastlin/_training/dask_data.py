@@ -34,8 +34,10 @@ def check_fit_data(estimator, X, y, multi_output):
 
     solver = getattr(estimator, "solver", "lbfgs")
     if solver != "lbfgs":
-        raise ValueError(f"solver={solver!r} does not take Dask arrays; use solver='lbfgs' "
-                         "(one distributed pass over the chunks per evaluation)")
+        raise ValueError(
+            f"solver={solver!r} does not take Dask arrays; use solver='lbfgs' "
+            "(one distributed pass over the chunks per evaluation)"
+        )
     if X.dtype.kind not in "biuf":
         raise TypeError(f"X: expected a real numeric array, got dtype {X.dtype}")
     if X.dtype not in (np.float32, np.float64):
@@ -70,6 +72,7 @@ def _memory():
 
     try:
         from distributed import get_client
+
         client = get_client()
     except (ImportError, ValueError):
         return psutil.virtual_memory().available
@@ -143,25 +146,32 @@ def map_rows(method, X):
     X = fld._samples(X)
     one = method(np.zeros((1, X.shape[1]), dtype=X.dtype))  # the output's dtype and columns
     if one.ndim == 1:
-        return X.map_blocks(method, drop_axis=1, dtype=one.dtype,
-                            meta=np.empty((0,), one.dtype))
-    return X.map_blocks(method, chunks=(X.chunks[0], one.shape[1:]), dtype=one.dtype,
-                        meta=np.empty((0, one.shape[1]), one.dtype))
+        return X.map_blocks(method, drop_axis=1, dtype=one.dtype, meta=np.empty((0,), one.dtype))
+    return X.map_blocks(
+        method,
+        chunks=(X.chunks[0], one.shape[1:]),
+        dtype=one.dtype,
+        meta=np.empty((0, one.shape[1]), one.dtype),
+    )
 
 
 def dask_rows(method):
     """Decorates a prediction method so that a Dask array ``X`` gives a Dask
     array, computed chunk by chunk (the method's in-memory form on each)."""
+
     @functools.wraps(method)
     def wrapper(self, X):
         if is_dask_array(X):
             return map_rows(functools.partial(method, self), X)
         return method(self, X)
+
     return wrapper
 
 
 def reject(what, X):
     """A clear error where a Dask array is not taken."""
     if is_dask_array(X):
-        raise TypeError(f"{what} takes in-memory arrays, not a Dask array; give it one chunk "
-                        "at a time (x.compute()), or use fit")
+        raise TypeError(
+            f"{what} takes in-memory arrays, not a Dask array; give it one chunk "
+            "at a time (x.compute()), or use fit"
+        )

@@ -26,15 +26,25 @@ def check_fit_data(estimator, X, y, *, multi_output=False):
     """
     if dask_data.is_dask_array(X):
         return dask_data.check_fit_data(estimator, X, y, multi_output)
-    X, y = validate_data(estimator, X, y, accept_sparse=False, dtype=FLOAT_DTYPES, order="C",
-                         multi_output=multi_output, y_numeric=multi_output, reset=True)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=False,
+        dtype=FLOAT_DTYPES,
+        order="C",
+        multi_output=multi_output,
+        y_numeric=multi_output,
+        reset=True,
+    )
     return X, y
 
 
 def check_predict_data(estimator, X):
     """Validates ``X`` for prediction against the fitted number of features."""
-    return validate_data(estimator, X, accept_sparse=False, dtype=FLOAT_DTYPES, order="C",
-                         reset=False)
+    return validate_data(
+        estimator, X, accept_sparse=False, dtype=FLOAT_DTYPES, order="C", reset=False
+    )
 
 
 def check_sample_weight(sample_weight, X):
@@ -44,8 +54,9 @@ def check_sample_weight(sample_weight, X):
         return None
     if dask_data.is_dask_array(X):
         return dask_data.check_sample_weight(sample_weight, X)
-    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                         ensure_non_negative=True)
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
     if not np.any(sample_weight > 0):
         raise ValueError("sample_weight: every weight is zero; at least one must be positive")
     return sample_weight
@@ -69,8 +80,9 @@ def encode_labels(y, classes=None):
     y_index = np.searchsorted(classes, y)
     unknown = (y_index >= len(classes)) | (classes[np.minimum(y_index, len(classes) - 1)] != y)
     if np.any(unknown):
-        raise ValueError(f"y: labels {np.unique(np.asarray(y)[unknown])!r} are not in "
-                         f"classes {classes!r}")
+        raise ValueError(
+            f"y: labels {np.unique(np.asarray(y)[unknown])!r} are not in classes {classes!r}"
+        )
     return classes, y_index.astype(np.int64, copy=False)
 
 
@@ -95,11 +107,11 @@ def class_weights(class_weight, classes, y_index):
     if class_weight is None:
         return None
     if isinstance(class_weight, str) and class_weight != "balanced":
-        raise ValueError(f"class_weight: expected None, 'balanced' or a dict, "
-                         f"got {class_weight!r}")
+        raise ValueError(f"class_weight: expected None, 'balanced' or a dict, got {class_weight!r}")
     if not isinstance(class_weight, (str, dict)):
-        raise TypeError(f"class_weight: expected None, 'balanced' or a dict, "
-                        f"got {type(class_weight).__name__}")
+        raise TypeError(
+            f"class_weight: expected None, 'balanced' or a dict, got {type(class_weight).__name__}"
+        )
     if dask_data.is_dask_array(y_index):
         if class_weight == "balanced":
             return dask_data.balanced_class_weights(classes, y_index)

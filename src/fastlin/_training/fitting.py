@@ -29,8 +29,9 @@ def check_choice(name, value, choices):
         raise ValueError(f"{name}: expected one of {sorted(choices)}, got {value!r}")
 
 
-def check_number(name, value, *, low=None, high=None, low_open=False, integer=False,
-                 allow_none=False):
+def check_number(
+    name, value, *, low=None, high=None, low_open=False, integer=False, allow_none=False
+):
     """Checks a numeric parameter, naming it: its type and range."""
     if value is None and allow_none:
         return
@@ -41,13 +42,17 @@ def check_number(name, value, *, low=None, high=None, low_open=False, integer=Fa
     if math.isnan(value):
         raise ValueError(f"{name}: expected a number, got NaN")
     if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name}: expected a value {'>' if low_open else '>='} {low}, "
-                         f"got {value!r}")
+        raise ValueError(
+            f"{name}: expected a value {'>' if low_open else '>='} {low}, got {value!r}"
+        )
     if high is not None and value > high:
         raise ValueError(f"{name}: expected a value <= {high}, got {value!r}")
 
 
 def warn_not_converged(estimator, solver, max_iter):
-    warnings.warn(f"{type(estimator).__name__}: solver={solver!r} stopped at max_iter="
-                  f"{max_iter} before converging; increase max_iter or tol, or scale the data",
-                  ConvergenceWarning, stacklevel=3)
+    warnings.warn(
+        f"{type(estimator).__name__}: solver={solver!r} stopped at max_iter="
+        f"{max_iter} before converging; increase max_iter or tol, or scale the data",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

@@ -28,8 +28,11 @@ def _other_blas_single_threaded():
 
     own = scipy_openblas32.get_lib_dir()
     controller = ThreadpoolController()
-    others = [lib.filepath for lib in controller.lib_controllers
-              if lib.user_api == "blas" and not lib.filepath.startswith(own)]
+    others = [
+        lib.filepath
+        for lib in controller.lib_controllers
+        if lib.user_api == "blas" and not lib.filepath.startswith(own)
+    ]
     return controller.select(filepath=others).limit(limits=1)
 
 
@@ -82,24 +85,37 @@ def fit_lbfgs(objective, W, b, *, max_iter, tol, verbose=0):
     def record(intermediate_result):
         loss_curve.append(float(intermediate_result.fun))
         if verbose:
-            print(f"iteration {len(loss_curve):4d}  objective {loss_curve[-1]:.10e}  "
-                  f"max |gradient| {last['gradient_norm']:.3e}  "
-                  f"{time.perf_counter() - start:.3f} s", flush=True)
+            print(
+                f"iteration {len(loss_curve):4d}  objective {loss_curve[-1]:.10e}  "
+                f"max |gradient| {last['gradient_norm']:.3e}  "
+                f"{time.perf_counter() - start:.3f} s",
+                flush=True,
+            )
 
     if verbose:
         initial_loss, _ = loss_and_gradient(theta)
-        print(f"L-BFGS-B on {objective.n_samples} samples, {theta.size} parameters: "
-              f"objective {initial_loss:.10e}, max |gradient| {last['gradient_norm']:.3e}",
-              flush=True)
+        print(
+            f"L-BFGS-B on {objective.n_samples} samples, {theta.size} parameters: "
+            f"objective {initial_loss:.10e}, max |gradient| {last['gradient_norm']:.3e}",
+            flush=True,
+        )
     with _other_blas_single_threaded():
-        result = minimize(loss_and_gradient, theta, method="L-BFGS-B", jac=True,
-                          callback=record, options={"maxiter": max_iter, "gtol": tol,
-                                                    "ftol": FTOL, "maxls": MAX_LINE_SEARCH})
+        result = minimize(
+            loss_and_gradient,
+            theta,
+            method="L-BFGS-B",
+            jac=True,
+            callback=record,
+            options={"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxls": MAX_LINE_SEARCH},
+        )
     W.ravel()[...] = result.x[:n_weights]
     if b is not None:
         b[...] = result.x[n_weights:]
     converged = result.nit < max_iter or result.status == 0
     if verbose:
-        print(f"L-BFGS-B stopped after {result.nit} iterations, {result.nfev} evaluations: "
-              f"{result.message}", flush=True)
+        print(
+            f"L-BFGS-B stopped after {result.nit} iterations, {result.nfev} evaluations: "
+            f"{result.message}",
+            flush=True,
+        )
     return FitResult(W, b, int(result.nit), loss_curve, converged, str(result.message))

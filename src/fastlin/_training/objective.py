@@ -53,18 +53,21 @@ def evaluate(objective, W, b, batch=None, dW_out=None, db_out=None):
     """The objective's ``LossGrad`` at ``(W, b)``: over all rows, or over
     ``batch``, the ``(X, y, sample_weight)`` of a mini-batch. With
     ``dW_out`` (and ``db_out``) the gradient is written into them."""
-    X, y, sample_weight = batch if batch is not None else (objective.X, objective.y,
-                                                            objective.sample_weight)
+    X, y, sample_weight = (
+        batch if batch is not None else (objective.X, objective.y, objective.sample_weight)
+    )
     buffers = {} if dW_out is None else {"dW_out": dW_out, "db_out": db_out}
     fused = objective.fused
     if dask_data.is_dask_array(X):  # one pass over the chunks, on the cluster
         fused = dask_data.distributed_fused(fused)
-    return fused(X, y, W, b, reg=objective.reg, sample_weight=sample_weight,
-                 **objective.options, **buffers)
+    return fused(
+        X, y, W, b, reg=objective.reg, sample_weight=sample_weight, **objective.options, **buffers
+    )
 
 
-def classifier_objective(loss, X, y_index, reg, *, class_weight=None, sample_weight=None,
-                         margin=1.0, label_smoothing=0.0):
+def classifier_objective(
+    loss, X, y_index, reg, *, class_weight=None, sample_weight=None, margin=1.0, label_smoothing=0.0
+):
     """The :class:`Objective` of a classifier loss (a name of ``CLASSIFIER_LOSSES``)."""
     fused, options = CLASSIFIER_LOSSES[loss]
     options = dict(options, weight=class_weight)

@@ -29,8 +29,12 @@ def weighted_least_squares(X, T, reg, sample_weight, fit_intercept):
         X_mean, T_mean = sample_weight @ X / total, sample_weight @ T / total
         X, T = X - X_mean, T - T_mean
     root = np.sqrt(sample_weight).astype(X.dtype)
-    W, _ = least_squares(X * root[:, None], T * root.reshape((-1,) + (1,) * (T.ndim - 1)),
-                         reg=reg * total / X.shape[0], fit_bias=False)
+    W, _ = least_squares(
+        X * root[:, None],
+        T * root.reshape((-1,) + (1,) * (T.ndim - 1)),
+        reg=reg * total / X.shape[0],
+        fit_bias=False,
+    )
     b = T_mean - W @ X_mean if fit_intercept else None
     return W, b
 
@@ -101,8 +105,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     (array([2.]), 1.0)
     """
 
-    def __init__(self, *, reg=0.0, fit_intercept=True, solver="exact", max_iter=100, tol=1e-6,
-                 warm_start=False, verbose=0, persist="auto"):
+    def __init__(
+        self,
+        *,
+        reg=0.0,
+        fit_intercept=True,
+        solver="exact",
+        max_iter=100,
+        tol=1e-6,
+        warm_start=False,
+        verbose=0,
+        persist="auto",
+    ):
         self.reg = reg
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -155,8 +169,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 loss_curve = [evaluate(objective, W, b).loss]
             else:
                 W, b = self._start(n_targets, X.shape[1], X.dtype)
-                result = fit_lbfgs(objective, W, b, max_iter=self.max_iter, tol=self.tol,
-                                   verbose=self.verbose)
+                result = fit_lbfgs(
+                    objective, W, b, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose
+                )
                 W, b, n_iter = result.W, result.b, result.n_iter
                 loss_curve, converged = result.loss_curve, result.converged
             self._set_fitted(T, W, b, n_iter, loss_curve)
@@ -168,15 +183,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if sample_weight is None:
             W, b = least_squares(X, T, reg=float(self.reg), fit_bias=self.fit_intercept)
         else:
-            W, b = weighted_least_squares(X, T, float(self.reg), sample_weight,
-                                          self.fit_intercept)
+            W, b = weighted_least_squares(X, T, float(self.reg), sample_weight, self.fit_intercept)
         W = W.reshape(-1, X.shape[1]).astype(X.dtype, copy=False)
         return W, None if b is None else np.asarray(b, dtype=X.dtype).reshape(-1)
 
     def _start(self, n_targets, n_features, dtype):
-        if (self.warm_start and hasattr(self, "coef_")
-                and self._W.shape == (n_targets, n_features)
-                and (self._b is not None) == self.fit_intercept):
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and self._W.shape == (n_targets, n_features)
+            and (self._b is not None) == self.fit_intercept
+        ):
             return self._W.astype(dtype), None if self._b is None else self._b.astype(dtype)
         return initial_parameters(n_targets, n_features, dtype, self.fit_intercept)
 

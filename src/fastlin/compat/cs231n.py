@@ -50,8 +50,9 @@ def _scores_named_x(loss, x, y):
         raise
 
 
-def softmax_loss_vectorized(W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike,
-                            reg: float) -> tuple[float, FloatArray]:
+def softmax_loss_vectorized(
+    W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike, reg: float
+) -> tuple[float, FloatArray]:
     """Softmax loss and gradient of a linear classifier without bias.
 
     Parameters
@@ -71,8 +72,9 @@ def softmax_loss_vectorized(W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike
     return float(r.loss), np.ascontiguousarray(r.dW.T)
 
 
-def svm_loss_vectorized(W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike,
-                        reg: float) -> tuple[float, FloatArray]:
+def svm_loss_vectorized(
+    W: npt.ArrayLike, X: npt.ArrayLike, y: npt.ArrayLike, reg: float
+) -> tuple[float, FloatArray]:
     """Multiclass SVM (hinge, margin 1) loss and gradient without bias.
 
     Parameters
