@@ -10,3 +10,5 @@ lapack_int scipy_LAPACKE_dpocon(int, char, lapack_int, const double*, lapack_int
 lapack_int scipy_LAPACKE_dpotrs(int, char, lapack_int, lapack_int, const double*, lapack_int, double*, lapack_int);
 lapack_int scipy_LAPACKE_dgelsd(int, lapack_int, lapack_int, lapack_int, double*, lapack_int, double*, lapack_int,
                                 double*, double, lapack_int*);
+lapack_int scipy_LAPACKE_dgesdd(int, char, lapack_int, lapack_int, double*, lapack_int, double*, double*,
+                                lapack_int, double*, lapack_int);
