@@ -247,8 +247,8 @@ void second_chunk_scores(const T* Xp, int64_t n, int64_t D, const T* Wp, const T
 // S (n x C) = X_blk W^T + b for a block of n rows of X (row stride D), from
 // W packed by pack_classes (C <= kMaxFewClasses); and Xp = the block in
 // feature panels. X_blk is read once, by the first chunk's tile. Two
-// switches rather than one dispatcher of generic lambdas: through those,
-// GCC inlined less and the tiles ran far slower.
+// switches, not generic lambdas, so that GCC inlines the tiles (tuning
+// notes: "Code shapes dropped").
 template <class T>
 void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, int64_t C, T* S,
                      T* Xp) {
@@ -276,8 +276,8 @@ void scores_and_pack(const T* X, int64_t n, int64_t D, const T* Wp, const T* b, 
 
 // The kTileVectors vectors of a tile to `width` values of a row of a matrix
 // in feature panels (dW, dX): by vectors where the panel is whole, through
-// a row on the stack in a partial last panel: every panel through the row
-// (a call to memmove each way) measured slower.
+// a row on the stack in a partial last panel only (tuning notes: "Code
+// shapes dropped").
 template <class T, class V>
 inline void store_panel_row(const V (&vectors)[kTileVectors], int64_t width, T* out) {
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
@@ -297,8 +297,8 @@ inline void gradient_tile(const T* G, int64_t n, int64_t C, int64_t c0, const T*
                           int64_t d0, bool first, T* dW) {
     using V = Vec<T, kLanes<T>>;
     constexpr int64_t P = kPanelWidth<T>, L = kLanes<T>;
-    // dW is read as store_panel_row writes it, written out here: a helper of
-    // the same shape (acc zeroed, then loaded unless first) measured slower.
+    // dW is read as store_panel_row writes it, written out here (tuning
+    // notes: "Code shapes dropped").
     const int64_t width = std::min(P, D - d0);
     const bool whole = width == P;
     V acc[K][kTileVectors];

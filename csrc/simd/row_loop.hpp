@@ -31,8 +31,8 @@ double apply_row_loss(int64_t begin, int64_t end, int64_t C, const T* S, T* G,
     // Several rows at once where the loss offers it, until rows() declines
     // (it does so for every row, by the options) or one row is left; the
     // grouping depends on the rows' position only, never on the threads.
-    // The rows after go one by one in a loop of their own: the per-row
-    // losses ran slower in one loop that also held the groups.
+    // The rows after go one by one in a loop of their own (tuning notes:
+    // "Code shapes dropped").
     if constexpr (has_rows<T, RowLoss>::value) {
         constexpr int R = RowLoss::kRows;
         while (end - i > 1) {

@@ -153,7 +153,7 @@ inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_
                                                int64_t* jmax) {
     using T = elem_t<V>;
     constexpr int W = lanes<V>;
-    T* const no_gradient[W] = {};  // the gradient's rows ahead measured slower
+    T* const no_gradient[W] = {};  // not the gradient's rows (tuning notes: "Rows in lanes")
     ask_for_next_group<W>(s, no_gradient, C);
     const V label = labels_in_lanes<V>(y);
     V m = splat<V>(-std::numeric_limits<T>::infinity()), at = splat<V>(static_cast<T>(C)), target{};
