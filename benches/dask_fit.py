@@ -54,13 +54,19 @@ def problem(n, d, c, chunk, seed=0, spread=0.3):
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def dask_problem(n, d, c, chunk, seed=0):
-    """``(X, y)`` as Dask arrays made on the workers, chunk by chunk."""
+def _chunk_as(dtype, i, rows, d, c, seed, spread):
+    X, y = chunk_of(i, rows, d, c, seed, spread)
+    return X.astype(dtype, copy=False), y
+
+
+def dask_problem(n, d, c, chunk, seed=0, spread=0.3, dtype=np.float32):
+    """``(X, y)`` as Dask arrays made on the workers, chunk by chunk: the
+    scheduler spreads them evenly, as it does data loaded from storage."""
     xs, ys = [], []
     for i, s in enumerate(range(0, n, chunk)):
         rows = min(chunk, n - s)
-        part = dask.delayed(chunk_of, nout=2)(i, rows, d, c, seed)
-        xs.append(da.from_delayed(part[0], (rows, d), np.float32))
+        part = dask.delayed(_chunk_as, nout=2)(dtype, i, rows, d, c, seed, spread)
+        xs.append(da.from_delayed(part[0], (rows, d), dtype))
         ys.append(da.from_delayed(part[1], (rows,), np.int64))
     return da.concatenate(xs), da.concatenate(ys)
 
@@ -178,12 +184,8 @@ def section_dask_ml(args):
         f"\n## dask-ml: binary N={n}, D={d} float64, 2 workers x 1 thread, lbfgs, "
         "C=1, max_iter=100, tol=1e-4 (dask-ml's defaults) for both"
     )
-    X, y = problem(n, d, 2, 25_000, seed=7, spread=0.05)
-    X = X.astype(np.float64)
     with cluster(2) as lc, Client(lc) as client:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # the data sent in the graph, once
-            Xd, yd = dask.persist(da.from_array(X, chunks=(25_000, d)), da.from_array(y, 25_000))
+        Xd, yd = dask.persist(*dask_problem(n, d, 2, 25_000, 7, 0.05, np.float64))
         wait([Xd, yd])
         client.run(_import_both)  # warm workers for both contenders, not for the first only
         start = time.perf_counter()

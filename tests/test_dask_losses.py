@@ -119,10 +119,23 @@ def distributed_args(X, y, options, y_as_dask=True):
     return Xd, yd, options
 
 
-@pytest.fixture(params=["synchronous", "cluster"])
+def persisted(Xd, yd, options):
+    """The arrays of ``distributed_args`` persisted on the cluster (with the
+    row chunks of ``Xd``): each pass then runs one task per worker."""
+    options = dict(options)
+    if "sample_weight" in options:
+        options["sample_weight"] = options["sample_weight"].rechunk((Xd.chunks[0],))
+    Xd, yd, sw = dask.persist(Xd, yd, options.get("sample_weight"))
+    if sw is not None:
+        options["sample_weight"] = sw
+    return Xd, yd, options
+
+
+@pytest.fixture(params=["synchronous", "cluster", "persisted"])
 def scheduler(request):
-    """Runs the test on Dask's synchronous scheduler, or on the 2-process cluster."""
-    if request.param == "cluster":
+    """Runs the test on Dask's synchronous scheduler, or on the 2-process
+    cluster with the arrays in the graph or persisted on the workers."""
+    if request.param != "synchronous":
         request.getfixturevalue("client")
         with dask.config.set(scheduler="dask.distributed"):
             yield request.param
@@ -137,6 +150,8 @@ def test_matches_in_memory(case, dtype, scheduler, rng):
     name, X, y, W, b, options = problem(rng, dtype, case)
     want = getattr(fastlin, name)(X, y, W, b, **options)
     Xd, yd, opts = distributed_args(X, y, options)
+    if scheduler == "persisted":
+        Xd, yd, opts = persisted(Xd, yd, opts)
     got = getattr(fld, name)(Xd, yd, W, b, **opts)
     assert_same_lossgrad(got, want, dtype)
 
@@ -149,6 +164,15 @@ def test_reductions_and_dX_match_in_memory(case, reduction, rng):
     Xd, yd, opts = distributed_args(X, y, options, y_as_dask=False)
     with dask.config.set(scheduler="synchronous"):
         got = getattr(fld, name)(Xd, yd, W, b, reduction=reduction, return_dX=True, **opts)
+    assert_same_lossgrad(got, want, np.float64)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_per_row_results_from_persisted_chunks(reduction, client, rng):
+    name, X, y, W, b, options = problem(rng, np.float64, "softmax weighted")
+    want = fastlin.linear_softmax_loss(X, y, W, b, reduction=reduction, return_dX=True, **options)
+    Xd, yd, opts = persisted(*distributed_args(X, y, options))
+    got = fld.linear_softmax_loss(Xd, yd, W, b, reduction=reduction, return_dX=True, **opts)
     assert_same_lossgrad(got, want, np.float64)
 
 
@@ -204,6 +228,8 @@ def test_bit_identical_across_schedulers_and_worker_counts(case, client, rng):
     # One worker with three threads, in this process: it leaves the process's
     # kernel thread count as it was.
     threads = fastlin.get_num_threads()
+    Xp, yp, opts_p = persisted(Xd, yd, opts)
+    results["persisted"] = fn(Xp, yp, W, b, **opts_p)
     with local_cluster(n_workers=1, threads_per_worker=3, processes=False) as one:
         results["one worker"] = fn(Xd, yd, W, b, **opts)
         assert one is not None
@@ -228,6 +254,10 @@ def test_bad_label_names_the_global_row_and_the_cluster_stays_usable(client, rng
     with pytest.raises(ValueError) as in_memory:
         fastlin.linear_softmax_loss(X, bad, W, b)
     assert str(info.value) == str(in_memory.value)
+    Xp, badp = dask.persist(Xd, da.from_array(bad, chunks=(CHUNKS,)))
+    with pytest.raises(ValueError) as on_workers:
+        fld.linear_softmax_loss(Xp, badp, W, b)
+    assert str(on_workers.value) == str(in_memory.value)
     sw = np.ones(N)
     sw[1000] = -1.0
     with pytest.raises(ValueError, match=r"sample_weight\[1000\]"):

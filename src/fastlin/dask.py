@@ -8,13 +8,15 @@ arrays of ``N`` rows; ``W``, ``b`` and the per-class ``weight`` are NumPy.
 They return the same :class:`fastlin.LossGrad` of NumPy arrays as in memory.
 
 How one call runs: each chunk of rows gets the in-memory fused pass (with
-``reduction="sum"``), run where the chunk is by the active scheduler (the
-``dask.distributed`` client, when there is one, else Dask's default); ``W``
-enters the graph once, as one object every chunk task depends on. The chunks'
-partial sums (loss, ``dW``, ``db``, weight count) are added in a tree over the
-chunk index (8 children a node), so that for a given chunking the result is
-the same bit for bit for every scheduler and number of workers. Then the sum
-is divided for ``"mean"`` and ``reg * sum(W**2)`` added once.
+``reduction="sum"``), run where the chunk is. Arrays persisted on a
+``dask.distributed`` cluster get one task per worker, over the chunks that
+worker holds, with ``W`` sent in it; other arrays (streamed from storage, or
+on another scheduler) a graph of one task per chunk, ``W`` entering it once
+as an object every chunk task depends on. The chunks' partial sums (loss,
+``dW``, ``db``, weight count) are added in a tree over the chunk index (8
+children a node), so that for a given chunking the result is the same bit
+for bit for every scheduler and number of workers. Then the sum is divided
+for ``"mean"`` and ``reg * sum(W**2)`` added once.
 
 Requires the optional dependencies: ``pip install "fastlin[dask]"``.
 """

@@ -118,6 +118,8 @@ def check_sample_weight(sample_weight, X):
 
     sample_weight = fld._row_chunked("sample_weight", sample_weight, X, (1,))
     sample_weight = sample_weight.astype(np.float64)
+    if _persisted_on_cluster(X):  # with X, so each pass stays one task per worker
+        sample_weight = sample_weight.persist()
     if not bool((sample_weight > 0).any().compute()):
         raise ValueError("sample_weight: every weight is zero; at least one must be positive")
     return sample_weight
