@@ -268,9 +268,13 @@ SECTIONS = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sections", nargs="*", choices=list(SECTIONS), default=[])
+    # No choices= here: argparse checks an empty list against them and fails.
+    parser.add_argument("sections", nargs="*", help=", ".join(SECTIONS) + " (default: all)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    unknown = sorted(set(args.sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {list(SECTIONS)}")
     fastlin.show_config()
     for name in args.sections or SECTIONS:
         SECTIONS[name](args)

@@ -86,13 +86,21 @@ def _positions(block, classes):
 
 def encode_labels(y):
     """``(classes_, y_index)``: the sorted distinct labels (one pass over ``y``)
-    and the lazy int64 position of each label among them."""
-    import dask.array as da
+    and the int64 position of each label among them (``y`` itself when the
+    labels are already the positions)."""
+    import dask
 
     if y.ndim != 1:
         raise ValueError(f"y: expected shape (n_samples,), got shape {y.shape}")
-    classes = np.unique(da.unique(y).compute())
+    # One task a chunk and the rest on the client: da.unique's tree of tasks
+    # costs a scheduler round trip a level.
+    blocks = dask.compute(
+        *[dask.delayed(np.unique)(b) for b in y.to_delayed(optimize_graph=False).ravel()]
+    )
+    classes = np.unique(np.concatenate(blocks))
     check_classification_targets(classes)  # the same verdict as on all of y
+    if y.dtype == np.int64 and np.array_equal(classes, np.arange(len(classes))):
+        return classes, y
     y_index = y.map_blocks(_positions, classes, dtype=np.int64)
     if _persisted_on_cluster(y):  # then the positions too, not recomputed every pass
         y_index = y_index.persist()
