@@ -37,14 +37,14 @@ FusedPlan fused_plan(int64_t N, int64_t D, int64_t C, int64_t elem_size,
         // (tuning notes: "Fused pass blocks"). The hand-written products
         // of few classes keep their copy of X_blk within few_blocks.block_bytes
         // instead. Yet never fewer than 16 blocks when N allows, so that 16
-        // threads have work, and never fewer than 64 rows: below that the
-        // products run far from peak and each extra group adds a dW partial
-        // to clear and sum. Rows in multiples of 16.
+        // threads have work, and never fewer than 64 rows (128 for the BLAS):
+        // below that the products run far from peak and each extra group adds
+        // a dW partial to clear and sum. Rows in multiples of 16.
         const int64_t block_bytes = few ? few_blocks.block_bytes : int64_t(4) << 20;
         const int64_t cache_rows = block_bytes / std::max<int64_t>(1, std::max(C, D) * elem_size);
         const int64_t share_rows = (N + kMinBlocks - 1) / kMinBlocks;
         int64_t rows = std::min(cache_rows, (share_rows + 15) / 16 * 16);
-        rows = std::clamp<int64_t>(rows - rows % 16, 64, 1024);
+        rows = std::clamp<int64_t>(rows - rows % 16, few ? 64 : 128, 1024);
         const int64_t blocks = (N + rows - 1) / rows;
         return {rows, std::clamp<int64_t>(blocks, 1, max_groups), few};
     }

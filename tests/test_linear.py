@@ -258,10 +258,12 @@ def test_fused_plan_is_as_documented(variant):
     assert _plan(20000, 3072, 20, np.float64) == (
         (64, 64, True) if wide else (64, 16, True) if few64 else (160, 16, False)
     )
-    # Small N: at least 16 blocks where N allows, 64 rows at the least; one
-    # image keeps the BLAS (a matrix-vector product reads W once).
-    assert _plan(256, 3072, 20, np.float32) == (64, 4, few32)
-    assert _plan(7, 3072, 2, np.float32) == (64, 1, False)
+    # Small N: at least 16 blocks where N allows, 64 rows at the least (128
+    # for the BLAS); one image keeps the BLAS (a matrix-vector product reads
+    # W once).
+    assert _plan(256, 3072, 20, np.float32) == ((64, 4, True) if few32 else (128, 2, False))
+    assert _plan(256, 512, 100, np.float32) == (128, 2, False)
+    assert _plan(7, 3072, 2, np.float32) == (128, 1, False)
     assert _plan(8, 3072, 2, np.float32) == (64, 1, True)
     # Classes beyond two panels: the BLAS.
     panel = _class_panel(variant, np.float32)

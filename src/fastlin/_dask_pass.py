@@ -275,8 +275,8 @@ def _evaluate_on_workers(client, loss, futures, X, W, b, options, per_row):
     """One task per worker over the chunks it holds, ``W`` and ``b`` sent in
     each. Each worker adds the sums of the tree it holds whole; the client
     adds the rest. Against a task per chunk and per sum this saves most of
-    the scheduler's fixed cost of a pass (tuning notes: "One task per
-    worker"). A chunk whose holder is gone is recomputed where Dask chooses."""
+    the scheduler's fixed cost of a pass (docs, scaling out: "Why one task
+    per worker"). A chunk whose holder is gone is recomputed where Dask chooses."""
     n = len(futures[0])
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     holders = client.who_has(futures[0])
