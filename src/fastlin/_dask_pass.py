@@ -277,8 +277,14 @@ def _evaluate_on_workers(client, loss, futures, X, W, b, options, per_row):
     adds the rest. Against a task per chunk and per sum this saves most of
     the scheduler's fixed cost of a pass (docs, scaling out: "Why one task
     per worker"). A chunk whose holder is gone is recomputed where Dask chooses."""
+    from distributed import wait
+
     n = len(futures[0])
     offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
+    # Chunks still loading (a persist just begun, a worker's lost chunks being
+    # recomputed) have no holder yet: grouped blindly, their task would pull
+    # them across workers.
+    wait(futures[0])
     holders = client.who_has(futures[0])
     groups = {}
     for i, f in enumerate(futures[0]):
