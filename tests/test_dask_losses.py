@@ -176,6 +176,35 @@ def test_per_row_results_from_persisted_chunks(reduction, client, rng):
     assert_same_lossgrad(got, want, np.float64)
 
 
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 64, 65, 150])
+@pytest.mark.parametrize("holding", ["runs", "interleaved", "random"])
+def test_subtrees_added_by_workers_give_the_tree_of_tasks_bit_for_bit(n, holding, rng):
+    from fastlin import _dask_pass
+
+    parts = [
+        _dask_pass.Partial(float(rng.standard_normal()), 1.0, rng.standard_normal((3, 4)), None)
+        for _ in range(n)
+    ]
+    dsk = {("chunk", i): p for i, p in enumerate(parts)}
+    root = _dask_pass._tree(dsk, [("chunk", i) for i in range(n)], "t")
+    want = dask.get(dsk, root)
+    workers = 3
+    owner = {
+        "runs": [i * workers // n for i in range(n)],
+        "interleaved": [i % workers for i in range(n)],
+        "random": list(rng.integers(0, workers, n)),
+    }[holding]
+    pieces = {}
+    for w in range(workers):
+        held = {(0, i): parts[i] for i in range(n) if owner[i] == w}
+        pieces.update(_dask_pass.add_complete_subtrees(held, n))
+    got = _dask_pass.add_complete_subtrees(pieces, n)
+    assert list(got) == [_dask_pass._root(n)]
+    total = got[_dask_pass._root(n)]
+    assert total.loss == want.loss
+    np.testing.assert_array_equal(total.dW, want.dW)
+
+
 def test_mean_dX_is_scaled_by_the_global_count(rng):
     name, X, y, W, b, options = problem(rng, np.float32, "softmax weighted")
     want = fastlin.linear_softmax_loss(X, y, W, b, return_dX=True, **options)
