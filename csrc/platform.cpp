@@ -34,7 +34,7 @@ void* aligned_alloc_bytes(std::size_t alignment, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     // Huge pages where the system grants them on request, as NumPy asks for
     // its own large arrays.
-    if (alignment % (std::size_t(2) << 20) == 0) madvise(p, bytes, MADV_HUGEPAGE);
+    if (alignment % kHugePageBytes == 0) madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     return p;
 }

@@ -12,9 +12,13 @@ namespace fastlin::platform {
 // machine's online cores elsewhere. At least 1.
 int usable_cores();
 
+// A huge page of the systems fastlin runs on (x86-64 and aarch64 Linux).
+inline constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
+
 // `bytes` of memory aligned to `alignment` (a power of two, a multiple of
 // sizeof(void*)), freed with aligned_free; throws std::bad_alloc. Asks the
-// system for huge pages where it grants them on request (Linux).
+// system for huge pages where it grants them on request (Linux) when
+// `alignment` is a multiple of kHugePageBytes.
 void* aligned_alloc_bytes(std::size_t alignment, std::size_t bytes);
 void aligned_free(void* p);
 

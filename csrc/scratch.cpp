@@ -8,10 +8,9 @@ namespace fastlin {
 
 namespace {
 
-// Buffers of 128 KiB or more (what glibc maps with mmap) start on a huge page and ask for huge
-// pages: page aligned ones from mmap cost the pass 4-25% (tuning notes: "Work space on huge
-// pages").
-constexpr std::size_t kHugePage = std::size_t(2) << 20;
+// Buffers of 128 KiB or more (what glibc maps with mmap) start on a huge page
+// and ask for huge pages, as NumPy's arrays do: page-aligned ones on 4 KiB
+// pages slowed the pass (tuning notes: "Work space on huge pages").
 constexpr std::size_t kHugePageFrom = std::size_t(128) << 10;
 
 struct ThreadBuffers {
@@ -34,7 +33,7 @@ void* acquire_scratch(ScratchSlot slot, std::size_t bytes) {
     const int s = static_cast<int>(slot);
     if (b.bytes[s] < bytes) {
         b.data[s].reset();  // before the new one: never both held
-        const std::size_t alignment = bytes >= kHugePageFrom ? kHugePage : 64;
+        const std::size_t alignment = bytes >= kHugePageFrom ? platform::kHugePageBytes : 64;
         b.data[s].reset(
             static_cast<unsigned char*>(platform::aligned_alloc_bytes(alignment, bytes)));
         b.bytes[s] = bytes;

@@ -9,7 +9,7 @@ namespace fastlin::bind {
 
 namespace {
 
-constexpr std::size_t kHugePage = std::size_t(2) << 20;
+using platform::kHugePageBytes;
 
 struct Block {
     void* data = nullptr;
@@ -20,7 +20,7 @@ std::mutex g_lock;
 Block g_released;  // the last block handed back, not yet reused
 
 std::size_t rounded(std::size_t bytes) {
-    return (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
 }
 
 }  // namespace
@@ -34,7 +34,7 @@ void* recycled_buffer(std::size_t bytes) {
             return p;
         }
     }
-    return platform::aligned_alloc_bytes(kHugePage, rounded(bytes));
+    return platform::aligned_alloc_bytes(kHugePageBytes, rounded(bytes));
 }
 
 py::capsule recycling_owner(void* data, std::size_t bytes) {
