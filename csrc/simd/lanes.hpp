@@ -11,10 +11,10 @@
 
 namespace fastlin::FASTLIN_ISA {
 
-// Rows of up to kMaxLaneBlocks full vectors go in lanes; longer ones were as
-// fast or faster one or two at a time, with the rows streaming from memory
-// (tuning notes: "Rows in lanes"). Five with AVX2, measured; three elsewhere
-// (the baseline was slower beyond; AVX-512 and NEON are not measured).
+// Rows of up to kMaxLaneBlocks full vectors go in lanes; longer ones go one
+// or two at a time, as fast with the rows streaming from memory. The counts
+// per instruction set, and which are measured, are in the tuning notes
+// ("Rows in lanes").
 inline constexpr int kMaxLaneBlocks = FASTLIN_ISA_LEVEL == 1 ? 5 : 3;
 template <class T>
 inline constexpr int64_t kMaxLaneColumns = kMaxLaneBlocks * kLanes<T>;

@@ -42,9 +42,8 @@ inline void ask_ahead(const T* s, const T* g, int64_t c, int64_t ahead) {
 }
 
 // The next group's rows s[r] and gradient rows g[r] (null: none) of a
-// kernel in lanes (W rows at once). Always inlined: GCC counts a prefetch as
-// no side effect, so a function of prefetches alone that it did not inline
-// was found to do nothing and its call was dropped.
+// kernel in lanes (W rows at once). Always inlined: GCC may drop a call to a
+// function of prefetches alone (tuning notes: "Asking ahead").
 template <int W, class T>
 [[gnu::always_inline]] inline void ask_for_next_group(const T* const* s, T* const* g, int64_t C) {
     if (C * static_cast<int64_t>(sizeof(T)) <= kAskEndsRowBytes) {

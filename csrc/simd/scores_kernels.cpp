@@ -15,8 +15,7 @@ namespace {
 constexpr int64_t kMinParallelScores = 1 << 16;
 
 // The gradient is written with plain stores, but for svm Crammer-Singer's
-// (below): streaming every loss's chunks from a buffer measured slower
-// (tuning notes: "Streamed stores").
+// (below; tuning notes: "Streamed stores").
 template <class T, class Loss>
 double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
     const double denom = loss.denominator(b.N);
@@ -47,13 +46,11 @@ double run_scores_loss(const ScoresBatch<T>& b, const Loss& loss, Reduction r) {
 }
 
 // svm Crammer-Singer writes a gradient of zeros but for two entries a row,
-// and its rows (beyond the lanes' reach) are cheap to search: with plain
-// stores the time is that of moving the gradient through the caches, each
-// line read before it is written, which streamed stores skip. Only from 12
-// MiB on, where they measured faster every time: a gradient that fits in
-// cache is best left there for whatever reads it next. The other losses,
-// whose rows are more work, and the rows searched in lanes measured slower
-// streamed (tuning notes: "Streamed stores").
+// and its rows (beyond the lanes' reach) are cheap to search: its time is
+// that of moving the gradient through the caches, each line read before it
+// is written, which streamed stores skip. Only for large gradients: one that
+// fits in cache is best left there for whatever reads it next (tuning notes:
+// "Streamed stores", with the other losses, which did not gain).
 constexpr int64_t kStreamedGradientBytes = int64_t(12) << 20;
 
 struct ScoresRunner {

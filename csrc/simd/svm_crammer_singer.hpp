@@ -180,9 +180,8 @@ inline void svm_crammer_singer_search_in_lanes(const elem_t<V>* const* s, int64_
 
 // Crammer-Singer rows of W = kLanes<T> values up to this many go in lanes:
 // up to kAskEndsRowBytes, where asking for each row's two ends covers it;
-// longer rows measured slower in lanes (tuning notes: "Rows in lanes").
-// AVX-512 (W = 16 and 8) has not been measured: there the rows go one by
-// one (0: none in lanes).
+// none (0) where lanes did not pay or are not tuned, AVX-512 among them
+// (tuning notes: "Rows in lanes").
 template <class T>
 inline constexpr int64_t kMaxCrammerSingerLaneColumns =
     FASTLIN_ISA_LEVEL == 2 ? 0 : kAskEndsRowBytes / static_cast<int64_t>(sizeof(T));

@@ -117,10 +117,8 @@ inline void svm_weston_watkins_rows_in_lanes(const elem_t<V>* const* s, int64_t 
     });
 }
 
-// Rows in lanes only where they measured faster than one by one: float32
-// with AVX2, rows up to kAskEndsRowBytes (C <= 24). Longer rows, float64,
-// the baseline were slower; AVX-512 and NEON are not measured (tuning notes:
-// "Rows in lanes").
+// Rows in lanes only where they beat rows one by one: float32 with AVX2,
+// rows up to kAskEndsRowBytes (C <= 24) (tuning notes: "Rows in lanes").
 template <class T>
 inline constexpr int64_t kMaxWestonWatkinsLaneColumns =
     sizeof(T) == 4 && FASTLIN_ISA_LEVEL == 1
