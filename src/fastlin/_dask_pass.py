@@ -74,7 +74,7 @@ def weight_count(loss, y, sample_weight, options):
     y = np.asarray(y)
     if loss == "squared" or y.dtype.kind == "f":
         return float(y.shape[0]) if sw is None else float(np.sum(sw))
-    labels = y.astype(np.int64)
+    labels = y.astype(np.int64, copy=False)
     keep = np.ones(labels.shape, dtype=bool)
     ignore_index = options.get("ignore_index") if loss == "softmax" else None
     if ignore_index is not None and _INT64.min <= ignore_index <= _INT64.max:
@@ -236,11 +236,13 @@ def evaluate(loss, X, y, sample_weight, W, b, reg, reduction, options, return_dX
     """
     per_row = (reduction == "none", return_dX)
     arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
+    # Each chunk's first global row, for the row an error names.
+    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     client, futures = _persisted_chunks(arrays)
     if client is not None:
-        total, rows = _evaluate_on_workers(client, loss, futures, X, W, b, options, per_row)
+        total, rows = _evaluate_on_workers(client, loss, futures, offsets, W, b, options, per_row)
     else:
-        total, rows = _evaluate_graph(loss, X, y, sample_weight, W, b, options, per_row)
+        total, rows = _evaluate_graph(loss, X, y, sample_weight, offsets, W, b, options, per_row)
     return finish(total, rows, W, reg, reduction, probe)
 
 
@@ -271,7 +273,7 @@ def _persisted_chunks(arrays):
 _last_pass_tasks = []
 
 
-def _evaluate_on_workers(client, loss, futures, X, W, b, options, per_row):
+def _evaluate_on_workers(client, loss, futures, offsets, W, b, options, per_row):
     """One task per worker over the chunks it holds, ``W`` and ``b`` sent in
     each. Each worker adds the sums of the tree it holds whole; the client
     adds the rest. Against a task per chunk and per sum this saves most of
@@ -280,7 +282,6 @@ def _evaluate_on_workers(client, loss, futures, X, W, b, options, per_row):
     from distributed import wait
 
     n = len(futures[0])
-    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     # Chunks still loading (a persist just begun, a worker's lost chunks being
     # recomputed) have no holder yet: grouped blindly, their task would pull
     # them across workers.
@@ -314,7 +315,7 @@ def _evaluate_on_workers(client, loss, futures, X, W, b, options, per_row):
     return total, [rows[i] for i in range(n)] if any(per_row) else []
 
 
-def _evaluate_graph(loss, X, y, sample_weight, W, b, options, per_row):
+def _evaluate_graph(loss, X, y, sample_weight, offsets, W, b, options, per_row):
     """The graph written directly: one task per chunk and the tree, ``W`` and
     ``b`` one key each (sent once), so building it costs next to nothing."""
     token = uuid.uuid4().hex
@@ -324,7 +325,6 @@ def _evaluate_graph(loss, X, y, sample_weight, W, b, options, per_row):
         b_key = f"fastlin-b-{token}"
         dsk[b_key] = b
     run = functools.partial(chunk_partial, loss, options=options, per_row=per_row)
-    offsets = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     sw_keys = _block_keys(sample_weight) if sample_weight is not None else None
     chunk = f"fastlin-chunk-{token}"
     keys = []

@@ -108,12 +108,12 @@ def encode_labels(y):
 
 
 def _persisted_on_cluster(a):
-    """Whether every chunk of ``a`` is held by ``dask.distributed`` workers."""
-    try:
-        from distributed import futures_of
-    except ImportError:
-        return False
-    return len(futures_of(a)) == a.npartitions
+    """Whether every chunk of ``a`` is held by the workers of the active
+    ``dask.distributed`` client (the test a pass makes before it runs one
+    task per worker)."""
+    from .. import _dask_pass
+
+    return _dask_pass._persisted_chunks([a])[0] is not None
 
 
 def check_sample_weight(sample_weight, X):
